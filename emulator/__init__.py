@@ -1,0 +1,9 @@
+"""A local Google Cloud control plane: Cloud Run Admin v1/v2, Compute v1, Logging v2 and Eventarc v1.
+
+Production code never imports this package; tests and the demo do.
+"""
+
+from .server import EmulatorServer
+from .state import Emulator, Settings
+
+__all__ = ["Emulator", "EmulatorServer", "Settings"]

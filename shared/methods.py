@@ -1,0 +1,29 @@
+"""The audit-log method names runway handles: the one source of truth (infra's triggers are tested against it).
+
+gcloud and the console call the v1 (Knative) API, the client libraries and Terraform call v2, so both
+sets are handled (gcp-facts.md §2.1).
+"""
+
+from __future__ import annotations
+
+SERVICE_NAME = "run.googleapis.com"
+EVENT_TYPE = "google.cloud.audit.log.v1.written"
+
+V1_CREATE = "google.cloud.run.v1.Services.CreateService"
+V1_REPLACE = "google.cloud.run.v1.Services.ReplaceService"
+V1_DELETE = "google.cloud.run.v1.Services.DeleteService"
+V2_CREATE = "google.cloud.run.v2.Services.CreateService"
+V2_UPDATE = "google.cloud.run.v2.Services.UpdateService"
+V2_DELETE = "google.cloud.run.v2.Services.DeleteService"
+
+# method name -> (API version, verb)
+HANDLED: dict[str, tuple[str, str]] = {
+    V1_CREATE: ("v1", "create"),
+    V1_REPLACE: ("v1", "update"),
+    V1_DELETE: ("v1", "delete"),
+    V2_CREATE: ("v2", "create"),
+    V2_UPDATE: ("v2", "update"),
+    V2_DELETE: ("v2", "delete"),
+}
+
+HANDLED_METHODS: frozenset[str] = frozenset(HANDLED)
