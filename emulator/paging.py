@@ -30,7 +30,9 @@ def _decode(token: str) -> int:
         raise invalid(f"Invalid page token: {token!r}") from exc
 
 
-def page(items: Sequence[T], page_size: Any, page_token: Any, *, default: int, maximum: int) -> tuple[list[T], str | None]:
+def page(
+    items: Sequence[T], page_size: Any, page_token: Any, *, default: int, maximum: int
+) -> tuple[list[T], str | None]:
     """One page of `items` and the token of the next one (None on the last page)."""
     try:
         size = int(page_size) if page_size not in (None, "", 0, "0") else default

@@ -12,7 +12,9 @@ from datetime import datetime
 SERVICE_ID = r"[a-z](?:[-a-z0-9]{0,47}[a-z0-9])?"
 PROJECT_ID = r"[a-z][-a-z0-9]{4,28}[a-z0-9]"
 REGION = r"[a-z]+-[a-z]+[0-9]+"
-_V2_NAME = re.compile(rf"projects/(?P<project>{PROJECT_ID})/locations/(?P<region>{REGION})/services/(?P<service>{SERVICE_ID})")
+_V2_NAME = re.compile(
+    rf"projects/(?P<project>{PROJECT_ID})/locations/(?P<region>{REGION})/services/(?P<service>{SERVICE_ID})"
+)
 
 
 @dataclass(frozen=True, order=True)
