@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from google.cloud.logging import Client as LoggingClient
 
 
-def _client_kwargs(endpoint: str | None) -> dict[str, Any]:
+def client_kwargs(endpoint: str | None) -> dict[str, Any]:
     if not endpoint:
         return {"transport": "rest"}
     from google.api_core.client_options import ClientOptions
@@ -37,7 +37,7 @@ def _client_kwargs(endpoint: str | None) -> dict[str, Any]:
 def run_services(endpoint: str | None) -> run_v2.ServicesClient:
     from google.cloud import run_v2
 
-    return run_v2.ServicesClient(**_client_kwargs(endpoint))
+    return run_v2.ServicesClient(**client_kwargs(endpoint))
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class ComputeClients:
 def compute(endpoint: str | None) -> ComputeClients:
     from google.cloud import compute_v1
 
-    kwargs = _client_kwargs(endpoint)
+    kwargs = client_kwargs(endpoint)
     global_ops = compute_v1.GlobalOperationsClient(**kwargs)
     region_ops = compute_v1.RegionOperationsClient(**kwargs)
     clients = ComputeClients(

@@ -1,0 +1,77 @@
+"""runway's entry points served by functions-framework, each in its own process, as Cloud Run runs them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from .log_agent import LogAgent
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = ROOT / "main.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FunctionProcess:
+    """`functions-framework --target T --source main.py` with an environment, its output shipped to Logging."""
+
+    def __init__(self, target: str, env: Mapping[str, str], agent: LogAgent | None = None,
+                 port: int | None = None) -> None:
+        self.target = target
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._env = dict(env)
+        self._agent = agent
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 30.0) -> FunctionProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RUNWAY_")}
+        env.update(self._env)
+        env.update({"PYTHONUNBUFFERED": "1", "THREADS": env.get("THREADS", "16"), "K_SERVICE": self.target})
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "functions_framework", "--target", self.target, "--source", str(MAIN),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env=env, text=True, bufsize=1,
+            stdout=subprocess.PIPE if self._agent else None, stderr=subprocess.PIPE if self._agent else None,
+        )
+        if self._agent is not None:
+            assert self._process.stdout is not None and self._process.stderr is not None
+            self._agent.follow(self._process.stdout, "stdout")
+            self._agent.follow(self._process.stderr, "stderr")
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(f"function {self.target} exited with {self._process.returncode} on start")
+            try:
+                requests.get(self.url, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError(f"function {self.target} did not listen on {self.url} within {timeout} s")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None

@@ -1,0 +1,134 @@
+"""The whole local system in one object: emulator, functions, triggers and the shared load balancer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from emulator import EmulatorServer, Settings
+
+from .bootstrap import LoadBalancer, create_load_balancer, create_triggers
+from .functions import FunctionProcess
+from .log_agent import LogAgent
+
+EVENT_FUNCTIONS = ("enforce_ingress", "sync_routes")
+HTTP_FUNCTIONS = ("reconcile_all",)
+
+
+class LocalStack:
+    """Start with `with LocalStack(...) as stack:`; everything started is stopped on exit."""
+
+    def __init__(self, *, project: str = "runway-demo", region: str = "us-central1",
+                 regions: tuple[str, ...] = ("us-central1", "europe-west1"), env: Mapping[str, str] | None = None,
+                 functions: tuple[str, ...] = EVENT_FUNCTIONS + HTTP_FUNCTIONS, emulator_port: int = 0,
+                 echo: IO[str] | None = None) -> None:
+        self.project = project
+        self.region = region
+        self.regions = regions
+        self.server = EmulatorServer(port=emulator_port, settings=Settings(default_project=project,
+                                                                           default_region=region))
+        self._extra_env = dict(env or {})
+        self._function_names = functions
+        self._echo = echo
+        self.functions: dict[str, FunctionProcess] = {}
+        self.load_balancer: LoadBalancer | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def function_env(self) -> dict[str, str]:
+        """The configuration each function runs with, as infra sets it (design.md §5)."""
+        env = {
+            "RUNWAY_API_ENDPOINT": self.url,
+            "RUNWAY_URL_MAP": "runway-lb",
+            "RUNWAY_PROJECT": self.project,
+            "RUNWAY_SECURITY_POLICY": "runway-edge",
+            "RUNWAY_REGIONS": ",".join(self.regions),
+            "RUNWAY_HOSTS": '{"default": ["*"], "shop": ["shop.example.com", "www.shop.example.com"]}',
+        }
+        env.update(self._extra_env)
+        return env
+
+    def start(self) -> LocalStack:
+        self.server.start()
+        try:
+            env = self.function_env()
+            for name in self._function_names:
+                agent = LogAgent(self.url, self.project, self.region, name.replace("_", "-"))
+                agent.echo = self._echo
+                self.functions[name] = FunctionProcess(name, env, agent)
+            for fn in self.functions.values():
+                fn.start()
+            self.bootstrap()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def bootstrap(self) -> None:
+        """Triggers and load balancer; also what `reset` re-creates."""
+        self.load_balancer = create_load_balancer(self.url, self.project)
+        for name, fn in self.functions.items():
+            if name in EVENT_FUNCTIONS:
+                create_triggers(self.url, self.project, name, fn.url)
+
+    def reset(self) -> None:
+        """Back to a freshly bootstrapped stack: no services, no routes, empty logs."""
+        self.server.emulator.reset()
+        self.bootstrap()
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every event the emulator owes a trigger has been delivered and answered."""
+        if not self.server.emulator.eventarc.drain(timeout=timeout):
+            raise TimeoutError(f"event deliveries still pending after {timeout} s")
+
+    def gcloud_env(self, config_dir: Path) -> dict[str, str]:
+        """What a user exports to point the real gcloud CLI at the emulator (gcp-facts.md §8)."""
+        token = config_dir / "token"
+        config_dir.mkdir(parents=True, exist_ok=True)
+        token.write_text("emulator-token\n")
+        host = self.url.split("//", 1)[1]
+        address, port = host.split(":")
+        return {
+            "CLOUDSDK_CONFIG": str(config_dir),
+            "CLOUDSDK_CORE_PROJECT": self.project,
+            "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+            "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE": str(token),
+            "CLOUDSDK_PROXY_TYPE": "http",
+            "CLOUDSDK_PROXY_ADDRESS": address,
+            "CLOUDSDK_PROXY_PORT": port,
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN": "http://run.emulator.invalid/",
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE": "http://compute.emulator.invalid/compute/v1/",
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING": "http://logging.emulator.invalid/",
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_EVENTARC": "http://eventarc.emulator.invalid/",
+            "CLOUDSDK_RUN_REGION": self.region,
+        }
+
+    def stop(self) -> None:
+        for fn in self.functions.values():
+            fn.stop()
+        self.functions.clear()
+        self.server.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def client_env(url: str) -> dict[str, str]:
+    """Environment for runway's own code (CLI, library) to use the emulator."""
+    return {**os.environ, "RUNWAY_API_ENDPOINT": url}
+
+
+def health(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/_emulator/health", timeout=2).ok
+    except requests.RequestException:
+        return False
