@@ -11,9 +11,12 @@ from datetime import datetime
 # a hyphen, fewer than 50 characters (run.v2 discovery, `serviceId`). Projects: 6-30 chars; regions: `a-b1`.
 SERVICE_ID = r"[a-z](?:[-a-z0-9]{0,47}[a-z0-9])?"
 PROJECT_ID = r"[a-z][-a-z0-9]{4,28}[a-z0-9]"
+# Project numbers are decimal, no leading zero; 20 digits is beyond any real one but bounds the input.
+PROJECT_NUMBER = r"[1-9][0-9]{0,19}"
 REGION = r"[a-z]+-[a-z]+[0-9]+"
+# Audit entries may name a project by number (`namespaces/123456789012/...`); a key accepts either form.
 _V2_NAME = re.compile(
-    rf"projects/(?P<project>{PROJECT_ID})/locations/(?P<region>{REGION})/services/(?P<service>{SERVICE_ID})"
+    rf"projects/(?P<project>{PROJECT_ID}|{PROJECT_NUMBER})/locations/(?P<region>{REGION})/services/(?P<service>{SERVICE_ID})"
 )
 
 

@@ -1,0 +1,48 @@
+"""What every CloudEvent function does before and after its own work: config, decoding, logging, errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shared import errors, events
+from shared.config import Config, load_config
+from shared.decision_log import DecisionLog, TraceContext
+
+
+def handle_service_event(
+    function: str,
+    event: Any,
+    headers: Mapping[str, str] | None,
+    work: Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]],
+    *,
+    handles_deletes: bool,
+) -> dict[str, Any]:
+    """Decode the event, run `work` on a service event, and log exactly one outcome for anything else.
+
+    Returns the decision record. Temporary API failures are logged as `api_error` and re-raised, so the
+    function answers non-2xx and Eventarc redelivers; permanent ones are logged and acknowledged. A bad
+    configuration raises too: every event is retried once the platform team fixes it.
+    """
+    config = load_config()
+    log = DecisionLog(function=function, dry_run=config.dry_run, trace=TraceContext.from_headers(headers),
+                      project=config.project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    decoded = events.decode(event)
+    log = log.bind(event_id=decoded.event_id, method=decoded.method, principal=decoded.principal)
+    if isinstance(decoded, events.Invalid):
+        return log.decide("event_invalid", reason=decoded.reason, message=f"malformed event: {decoded.reason}")
+    if isinstance(decoded, events.Ignored):
+        return log.decide("event_ignored", service=decoded.key, reason=decoded.reason,
+                          message=f"not handled: {decoded.reason}")
+    if decoded.verb == "delete" and not handles_deletes:
+        return log.decide("event_ignored", service=decoded.key, reason="service deleted",
+                          message=f"{decoded.key.service} was deleted: no ingress to enforce")
+    try:
+        return work(decoded, config, log)
+    except errors.RunwayApiError as exc:
+        log.decide("api_error", service=decoded.key, reason=str(exc), retryable=exc.temporary, code=exc.code,
+                   api_method=exc.method, message=f"{'will retry' if exc.temporary else 'gave up'}: {exc}")
+        if exc.temporary:
+            raise
+        return {"action": "api_error", "reason": str(exc)}

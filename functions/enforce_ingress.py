@@ -1,0 +1,24 @@
+"""`enforce_ingress`: audit-log triggered ingress remediation (design.md §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared import clients, events
+from shared.config import Config
+from shared.decision_log import DecisionLog
+from shared.ingress_enforcer import enforce_ingress
+
+from ._invocation import handle_service_event
+
+FUNCTION = "enforce_ingress"
+
+
+def handle(event: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return handle_service_event(FUNCTION, event, headers, _enforce, handles_deletes=False)
+
+
+def _enforce(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:
+    return enforce_ingress(event.key, client=clients.run_services(config.api_endpoint), config=config, log=log,
+                           event_time=event.event_time)

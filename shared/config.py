@@ -1,0 +1,268 @@
+"""runway's configuration: the `RUNWAY_*` environment variables of design §5, validated once per process.
+
+Bad configuration fails loudly at the first invocation (design §5): `Config.from_env` checks every
+variable and raises one `ConfigError` listing every problem, each naming the variable, what was wrong and
+what was expected. Unset and empty variables both mean "use the default" (deploy tools often render an
+unset value as the empty string).
+
+`ConfigError` is deliberately not one of `shared.errors`' permanent errors: an event handler that lets it
+escape returns non-2xx, so Eventarc redelivers the events that arrived while the configuration was broken
+once it is fixed, instead of acknowledging them unprocessed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from types import MappingProxyType
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from shared.model import PROJECT_ID, REGION, ServiceKey
+
+_T = TypeVar("_T")
+
+DEFAULT_ALIAS = "default"
+DEFAULT_HOSTS: Mapping[str, tuple[str, ...]] = MappingProxyType({DEFAULT_ALIAS: ("*",)})
+DEFAULT_OWNER_ID = "runway"
+
+VARIABLES = (
+    "RUNWAY_URL_MAP",
+    "RUNWAY_PROJECT",
+    "RUNWAY_HOSTS",
+    "RUNWAY_SECURITY_POLICY",
+    "RUNWAY_EXEMPT",
+    "RUNWAY_OWNER_ID",
+    "RUNWAY_REGIONS",
+    "RUNWAY_DRY_RUN",
+    "RUNWAY_API_ENDPOINT",
+)
+
+# Compute resource names (URL maps, security policies): RFC 1035 labels.
+_COMPUTE_NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+# Aliases are `public-host` label values: label-value charset, at most 63.
+_ALIAS = re.compile(r"[a-z0-9_-]{1,63}")
+# Goes into the ownership marker of every object runway makes; short so names and markers stay readable.
+_OWNER_ID = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,18}[a-z0-9])?")
+_PROJECT = re.compile(PROJECT_ID)
+_REGION = re.compile(REGION)
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
+_GLOB_SEGMENT = re.compile(r"[a-z0-9*?\[\]!-]+")
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+
+
+class ConfigError(ValueError):
+    """The configuration is not valid. `problems` lists (variable, explanation) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        self.variables = tuple(dict.fromkeys(name for name, _ in problems))
+        super().__init__("invalid runway configuration: " + "; ".join(f"{n}: {why}" for n, why in problems))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated configuration. Build it with `Config.from_env` or `load_config`."""
+
+    url_map: str | None = None
+    project: str | None = None
+    hosts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_HOSTS, hash=False)
+    security_policy: str | None = None
+    exempt: tuple[str, ...] = ()
+    owner_id: str = DEFAULT_OWNER_ID
+    regions: tuple[str, ...] = ()
+    dry_run: bool = False
+    api_endpoint: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        """Validate every variable; raise one ConfigError naming each bad one."""
+        problems: list[tuple[str, str]] = []
+
+        def read(name: str, parse: Callable[[str], _T], default: _T) -> _T:
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                return default
+            try:
+                return parse(raw.strip())
+            except _Problem as problem:
+                problems.append((name, f"{_show(raw)} is not valid: {problem}"))
+                return default
+
+        config = cls(
+            url_map=read("RUNWAY_URL_MAP", _compute_name, None),
+            project=read("RUNWAY_PROJECT", _project, None),
+            hosts=read("RUNWAY_HOSTS", _hosts, DEFAULT_HOSTS),
+            security_policy=read("RUNWAY_SECURITY_POLICY", _compute_name, None),
+            exempt=read("RUNWAY_EXEMPT", _exempt, ()),
+            owner_id=read("RUNWAY_OWNER_ID", _owner_id, DEFAULT_OWNER_ID),
+            regions=read("RUNWAY_REGIONS", _regions, ()),
+            dry_run=read("RUNWAY_DRY_RUN", _bool, False),
+            api_endpoint=read("RUNWAY_API_ENDPOINT", _endpoint, None),
+        )
+        if problems:
+            raise ConfigError(problems)
+        return config
+
+    def is_exempt(self, key: ServiceKey) -> bool:
+        """Whether `RUNWAY_EXEMPT` exempts this service from ingress enforcement."""
+        return any(fnmatchcase(key.path, pattern) for pattern in self.exempt)
+
+    def require_url_map(self) -> str:
+        """The URL map name; routes cannot work without one."""
+        if not self.url_map:
+            raise ConfigError([("RUNWAY_URL_MAP", "not set: expected the name of the shared global URL map")])
+        return self.url_map
+
+    def require_regions(self) -> tuple[str, ...]:
+        """The regions a sweep covers; a sweep of nothing would silently do nothing."""
+        if not self.regions:
+            raise ConfigError([("RUNWAY_REGIONS", "not set: expected comma-separated regions to sweep")])
+        return self.regions
+
+    def lb_project(self, key: ServiceKey) -> str:
+        """The load balancer's project: `RUNWAY_PROJECT`, else the service's own."""
+        return self.project or key.project
+
+    def hosts_for(self, alias: str) -> tuple[str, ...] | None:
+        """The hosts of an alias, or None when the platform team has not defined it."""
+        return self.hosts.get(alias)
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """The configuration for this environment (default `os.environ`), validated once per distinct value set."""
+    env = os.environ if env is None else env
+    return _load(tuple((name, env.get(name)) for name in VARIABLES))
+
+
+@functools.lru_cache(maxsize=16)
+def _load(values: tuple[tuple[str, str | None], ...]) -> Config:
+    # Errors are not cached by lru_cache, so a broken configuration is reported on every invocation.
+    return Config.from_env({name: value for name, value in values if value is not None})
+
+
+# --- parsers: each returns the value or raises _Problem with what was expected ---------------------
+
+
+class _Problem(Exception):
+    pass
+
+
+def _compute_name(raw: str) -> str:
+    if not _COMPUTE_NAME.fullmatch(raw):
+        raise _Problem("expected a Compute resource name: 1-63 of [a-z0-9-], starting with a letter, not ending with -")
+    return raw
+
+
+def _project(raw: str) -> str:
+    if not _PROJECT.fullmatch(raw):
+        raise _Problem("expected a project id: 6-30 of [a-z0-9-], starting with a letter, not ending with -")
+    return raw
+
+
+def _owner_id(raw: str) -> str:
+    if not _OWNER_ID.fullmatch(raw):
+        raise _Problem("expected 1-20 of [a-z0-9-], not starting or ending with -")
+    return raw
+
+
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise _Problem("expected one of true, false, 1, 0, yes, no")
+
+
+def _regions(raw: str) -> tuple[str, ...]:
+    regions = [item.strip() for item in raw.split(",") if item.strip()]
+    bad = [region for region in regions if not _REGION.fullmatch(region)]
+    if bad:
+        raise _Problem(f"{_show(bad[0])} is not a region; expected comma-separated regions like us-central1")
+    return tuple(dict.fromkeys(regions))  # a repeated region would only be swept twice
+
+
+def _exempt(raw: str) -> tuple[str, ...]:
+    patterns = [item.strip() for item in raw.split(",") if item.strip()]
+    for pattern in patterns:
+        segments = pattern.split("/")
+        # Exactly three segments: a pattern like `proj/hello` would otherwise silently never match.
+        if len(segments) != 3 or not all(_GLOB_SEGMENT.fullmatch(s) for s in segments):
+            raise _Problem(
+                f"{_show(pattern)} is not a PROJECT/REGION/SERVICE glob; expected comma-separated patterns of "
+                "three /-separated parts of [a-z0-9-] and glob characters *?[]!, e.g. my-proj/*/legacy-*"
+            )
+    return tuple(patterns)
+
+
+def _endpoint(raw: str) -> str:
+    expected = "expected an http or https base URL like http://127.0.0.1:8900"
+    try:
+        parts = urlsplit(raw)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        raise _Problem(expected) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise _Problem(expected)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise _Problem(f"{expected}, without user, query or fragment")
+    return raw.rstrip("/")
+
+
+def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
+    expected = 'expected a JSON object of alias to non-empty list of hosts, e.g. {"default":["*"]}'
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _Problem(f"not JSON; {expected}") from None
+    if not isinstance(value, dict) or not value:
+        raise _Problem(expected)
+    owner_of: dict[str, str] = {}
+    hosts: dict[str, tuple[str, ...]] = {}
+    for alias, alias_hosts in value.items():
+        if not _ALIAS.fullmatch(alias):
+            raise _Problem(f"alias {_show(alias)} is not a label value: expected 1-63 of [a-z0-9_-]")
+        if not isinstance(alias_hosts, list) or not alias_hosts:
+            raise _Problem(f"alias {alias!r} must map to a non-empty list of hosts")
+        for host in alias_hosts:
+            if not isinstance(host, str) or not _is_host(host):
+                raise _Problem(
+                    f"host {_show(host)} of alias {alias!r} is not a host rule: expected a lowercase hostname with "
+                    "an optional :port, '*' alone, or '*' first followed by '.' or '-'"
+                )
+            if host in owner_of:
+                where = "twice" if owner_of[host] == alias else f"in aliases {owner_of[host]!r} and {alias!r}"
+                raise _Problem(f"host {host!r} is listed {where}; a host belongs to one alias")
+            owner_of[host] = alias
+        hosts[alias] = tuple(alias_hosts)
+    if DEFAULT_ALIAS not in hosts:
+        raise _Problem(f"no {DEFAULT_ALIAS!r} alias; services without a public-host label use it")
+    return MappingProxyType(hosts)
+
+
+def _is_host(host: str) -> bool:
+    """Compute host-rule syntax (gcp-facts §3.3): hostname[:port]; `*` only first, then `.` or `-`."""
+    name, sep, port = host.partition(":")
+    if sep and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536 and port[0] != "0"):
+        return False
+    if name == "*":
+        return True
+    if name.startswith("*"):
+        if len(name) < 3 or name[1] not in ".-":
+            return False
+        name = name[2:]
+    if len(name) > 253:
+        return False
+    return all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"

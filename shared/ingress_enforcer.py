@@ -1,0 +1,73 @@
+"""Applying the ingress policy to one live service: read, decide, update with the etag, re-read on 409."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .config import Config
+from .decision_log import DecisionLog
+from .ingress_policy import V1_NAMES, decide_ingress
+from .model import ServiceFacts, ServiceKey
+from .route_contract import wants_publishing
+from .run_services import read_service, set_ingress
+
+if TYPE_CHECKING:
+    from google.cloud import run_v2
+
+# A 409 means someone else wrote the service between our read and our update; each retry re-reads, so a
+# handful of attempts only runs out under a sustained write storm, which Eventarc's redelivery then absorbs.
+MAX_ATTEMPTS = 5
+
+
+def enforce_ingress(
+    key: ServiceKey,
+    *,
+    client: run_v2.ServicesClient,
+    config: Config,
+    log: DecisionLog,
+    facts: ServiceFacts | None = None,
+    event_time: datetime | None = None,
+) -> dict[str, Any]:
+    """Make one service's ingress follow the policy and log the decision; returns the decision record.
+
+    `facts` may carry what a sweep has just listed, saving the first read. Raises `errors.TemporaryError`
+    (after logging nothing) when the API fails transiently or the etag race is lost `MAX_ATTEMPTS` times.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        if facts is None:
+            facts = _call("get", key, read_service, client, key)
+            if facts is None:
+                return log.decide("event_ignored", service=key, message=f"{key.service} no longer exists",
+                                  reason="service not found")
+        decision = decide_ingress(facts.ingress, exempt=config.is_exempt(key), published=wants_publishing(facts.labels))
+        fields: dict[str, Any] = {"before": _v1(decision.before), "after": _v1(decision.after), "why": decision.why}
+        if not decision.changes:
+            return log.decide(decision.action, service=key, message=f"{key.service}: {decision.why}", **fields)
+        if config.dry_run:
+            return log.decide(decision.action, service=key, **fields,
+                              message=f"would set {key.service} ingress {fields['before']} -> {fields['after']}")
+        try:
+            operation = _call("update", key, set_ingress, client, facts, decision.after)
+        except errors.Conflict:
+            facts = None  # someone changed it meanwhile: decide again on what is there now
+            continue
+        if event_time is not None:
+            fields["seconds_to_remediate"] = round((datetime.now(UTC) - event_time).total_seconds(), 3)
+        return log.decide(decision.action, service=key, operation=operation, **fields,
+                          message=f"set {key.service} ingress {fields['before']} -> {fields['after']}")
+    raise errors.Conflict(f"{key.name} kept changing under us: {MAX_ATTEMPTS} updates refused with a stale etag",
+                          method="update", resource=key.name)
+
+
+def _v1(ingress: str) -> str:
+    """The short names users know from gcloud (`all`, `internal-and-cloud-load-balancing`)."""
+    return V1_NAMES.get(ingress, ingress)
+
+
+def _call(method: str, key: ServiceKey, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except errors.API_ERRORS as exc:
+        raise errors.classify(exc, method=f"run.services.{method}", resource=key.name) from exc
