@@ -1,0 +1,37 @@
+"""`reconcile_all`: the scheduled sweep over every service (HTTP, invoked by Cloud Scheduler with OIDC)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from shared import clients, errors
+from shared.config import load_config
+from shared.decision_log import DecisionLog, TraceContext
+from shared.sweep import sweep
+
+FUNCTION = "reconcile_all"
+
+
+def handle(request: Any) -> tuple[dict[str, Any], int]:
+    """Sweep and answer a JSON summary: 200 when it converged (or planned, in dry run), 500 otherwise, so the
+    scheduler's job shows the failure (and retries per its own policy) whatever its kind."""
+    config = load_config()
+    log = DecisionLog(function=FUNCTION, dry_run=config.dry_run, trace=TraceContext.from_headers(request.headers),
+                      project=config.project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    try:
+        result = sweep(config=config, log=log, run=clients.run_services(config.api_endpoint),
+                       compute=clients.compute(config.api_endpoint))
+    except errors.RunwayApiError as exc:
+        log.decide("api_error", reason=str(exc), retryable=exc.temporary, message=f"sweep failed: {exc}")
+        return {"error": str(exc), "retryable": exc.temporary}, 500
+    body = {
+        "dry_run": config.dry_run,
+        "services": len(result.services),
+        "decisions": result.counts(),
+        "changes": [{"op": c.op, "kind": c.kind, "name": c.name, "region": c.region, "why": c.why}
+                    for c in result.plan.changes],
+        "applied": result.applied,
+        "failures": result.failures,
+    }
+    return body, 500 if result.failures else 200

@@ -1,0 +1,24 @@
+"""`sync_routes`: make the shared load balancer match one service's `public-route` label (design.md §3, §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared import clients, events
+from shared.config import Config
+from shared.decision_log import DecisionLog
+from shared.route_sync import sync_service
+
+from ._invocation import handle_service_event
+
+FUNCTION = "sync_routes"
+
+
+def handle(event: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return handle_service_event(FUNCTION, event, headers, _sync, handles_deletes=True)
+
+
+def _sync(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:
+    return sync_service(event.key, config=config, log=log, run=clients.run_services(config.api_endpoint),
+                        compute=clients.compute(config.api_endpoint))

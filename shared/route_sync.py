@@ -1,0 +1,131 @@
+"""One service's routes, end to end: observe the live objects, decide, plan, apply, log. (`sync_routes`)
+
+412 and a 409 on an object of ours mean the observation went stale under a concurrent writer: observe and
+plan again, a bounded number of times, with jittered backoff so concurrent events spread out.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .clients import ComputeClients
+from .config import Config
+from .decision_log import DecisionLog
+from .load_balancer import (
+    AdoptionRefused,
+    StaleObservation,
+    apply_changes,
+    get_neg,
+    get_url_map,
+    list_marked_backend_services,
+    neg_regions,
+)
+from .model import ServiceKey
+from .naming import ServiceRef, backend_service_name, neg_name, parse_marker
+from .route_contract import decide_route
+from .route_plan import Observed, Outcome, Plan, PlanSettings, plan_service
+from .run_services import read_service
+
+if TYPE_CHECKING:
+    from google.cloud import run_v2
+
+MAX_PLANS = 6
+BACKOFF_INITIAL = 0.2
+BACKOFF_MAX = 3.0
+
+
+def plan_settings(config: Config, lb_project: str) -> PlanSettings:
+    return PlanSettings(owner_id=config.owner_id, project=lb_project, url_map=config.require_url_map(),
+                        hosts=config.hosts, security_policy=config.security_policy)
+
+
+@dataclass(frozen=True)
+class Observation:
+    observed: Observed
+    decision: Any  # DesiredRoute | NotPublished | RouteInvalid | None (gone everywhere)
+    regions: tuple[str, ...]
+
+
+def observe_service(key: ServiceKey, *, config: Config, run: run_v2.ServicesClient, compute: ComputeClients,
+                    lb_project: str) -> Observation:
+    """Everything the planner needs for one service, in as few reads as the contract allows.
+
+    The regions to look at are the event's plus those the service already has NEGs in (from its backend
+    service), so a multi-region route is decided on every copy without sweeping every configured region.
+    """
+    ref = ServiceRef(key.project, key.service)
+    backends = list_marked_backend_services(compute, lb_project)
+    ours = next((b for b in backends if b.get("name") == backend_service_name(config.owner_id, ref.project, ref.service)
+                 and (m := parse_marker(b.get("description"))) and m.owner == config.owner_id), None)
+    regions = tuple(sorted({key.region} | neg_regions(ours)))
+    facts = [f for region in regions if (f := _run_call(read_service, run, ServiceKey(key.project, region,
+                                                                                       key.service)))]
+    negs = [n for region in regions
+            if (n := get_neg(compute, key.project, region, neg_name(config.owner_id, key.project, region,
+                                                                      key.service)))]
+    url_map = get_url_map(compute, lb_project, config.require_url_map())
+    decision = decide_route(ref, facts, config.hosts) if facts else None
+    return Observation(Observed(url_map=url_map, backend_services=backends, negs=negs), decision, regions)
+
+
+def sync_service(key: ServiceKey, *, config: Config, log: DecisionLog, run: run_v2.ServicesClient,
+                 compute: ComputeClients) -> dict[str, Any]:
+    """Make the load balancer match one service's labels; log and return the decision."""
+    lb_project = config.lb_project(key)
+    settings = plan_settings(config, lb_project)
+    ref = ServiceRef(key.project, key.service)
+    delay = BACKOFF_INITIAL
+    for _ in range(MAX_PLANS):
+        seen = observe_service(key, config=config, run=run, compute=compute, lb_project=lb_project)
+        plan = plan_service(ref, seen.decision, seen.observed, settings)
+        outcome = plan.outcome(ref)
+        assert outcome is not None, "the planner reports on the service it was asked about"
+        if config.dry_run or plan.converged:
+            return log_outcome(log, key, outcome, plan)
+        try:
+            apply_changes(compute, plan.changes, dict(seen.observed.url_map), config.owner_id)
+        except StaleObservation:
+            time.sleep(random.uniform(0, delay))  # full jitter: concurrent writers don't retry in step
+            delay = min(delay * 2, BACKOFF_MAX)
+            continue
+        except AdoptionRefused as refused:
+            return log.decide("route_conflict", service=key, holder=refused.holder, paths=list(outcome.paths),
+                              message=f"{ref}: {refused}")
+        return log_outcome(log, key, outcome, plan)
+    raise errors.PreconditionFailed(
+        f"the load balancer kept changing while {ref} was planned ({MAX_PLANS} attempts)",
+        method="compute.urlMaps.update", resource=settings.url_map,
+    )
+
+
+def log_outcome(log: DecisionLog, key: ServiceKey | str, outcome: Outcome, plan: Plan) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if outcome.host_alias is not None:
+        fields["host"] = outcome.host_alias
+    if outcome.hosts:
+        fields["hosts"] = list(outcome.hosts)
+    if outcome.paths:
+        fields["paths"] = list(outcome.paths)
+    if outcome.regions:
+        fields["regions"] = list(outcome.regions)
+    if outcome.backend:
+        fields["backend"] = outcome.backend
+    if outcome.holder is not None:
+        fields["holder"] = outcome.holder
+    if outcome.reason is not None:
+        fields["reason"] = outcome.reason
+    changes = [f"{c.op} {c.kind} {c.name}" for c in plan.changes if outcome.service in c.services]
+    if changes:
+        fields["changes"] = changes
+    return log.decide(outcome.action, service=key, message=outcome.why, **fields)
+
+
+def _run_call(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except errors.API_ERRORS as exc:
+        raise errors.classify(exc, method="run.services.get") from exc
