@@ -21,6 +21,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	scripts/checkov.sh
 
 demo: $(STAMP)
 	$(BIN)/python -m emulator
