@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +36,7 @@ class FunctionProcess:
         self._env = dict(env)
         self._agent = agent
         self._process: subprocess.Popen[str] | None = None
+        self._pumps: list[threading.Thread] = []
 
     def start(self, timeout: float = 30.0) -> FunctionProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RUNWAY_")}
@@ -48,8 +50,8 @@ class FunctionProcess:
         )
         if self._agent is not None:
             assert self._process.stdout is not None and self._process.stderr is not None
-            self._agent.follow(self._process.stdout, "stdout")
-            self._agent.follow(self._process.stderr, "stderr")
+            self._pumps = [self._agent.follow(self._process.stdout, "stdout"),
+                           self._agent.follow(self._process.stderr, "stderr")]
         self._wait_ready(timeout)
         return self
 
@@ -59,9 +61,11 @@ class FunctionProcess:
             if self._process is not None and self._process.poll() is not None:
                 raise RuntimeError(f"function {self.target} exited with {self._process.returncode} on start")
             try:
-                requests.get(self.url, timeout=1)
+                # /robots.txt is answered by functions-framework itself, never by the function: probing
+                # must not run a sweep.
+                requests.get(f"{self.url}/robots.txt", timeout=2)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or the worker still loading
                 time.sleep(0.05)
         raise TimeoutError(f"function {self.target} did not listen on {self.url} within {timeout} s")
 
@@ -74,4 +78,10 @@ class FunctionProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        for pump in self._pumps:  # they end at EOF, after shipping the last lines
+            pump.join(timeout=10)
+        for pipe in (self._process.stdout, self._process.stderr):
+            if pipe is not None:
+                pipe.close()
         self._process = None
+        self._pumps = []

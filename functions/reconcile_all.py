@@ -16,6 +16,9 @@ FUNCTION = "reconcile_all"
 def handle(request: Any) -> tuple[dict[str, Any], int]:
     """Sweep and answer a JSON summary: 200 when it converged (or planned, in dry run), 500 otherwise, so the
     scheduler's job shows the failure (and retries per its own policy) whatever its kind."""
+    if request.method != "POST":
+        # Cloud Scheduler POSTs; anything else (a probe, a crawler) must not start a sweep.
+        return {"error": "POST to run the sweep"}, 405
     config = load_config()
     log = DecisionLog(function=FUNCTION, dry_run=config.dry_run, trace=TraceContext.from_headers(request.headers),
                       project=config.project or os.environ.get("GOOGLE_CLOUD_PROJECT"))

@@ -1,0 +1,96 @@
+"""Reading results back the way a user would: through the APIs, never from the test's own bookkeeping."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from google.cloud import run_v2
+
+from devstack.stack import LocalStack
+from shared import clients
+
+T = TypeVar("T")
+PROJECT = "runway-demo"
+REGION = "us-central1"
+
+
+def wait_until(probe: Callable[[], T], timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Poll until `probe` returns something truthy (the log agent ships function output asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def decisions(stack: LocalStack, **match: str) -> list[dict[str, Any]]:
+    """runway's decision log as Cloud Logging holds it, oldest first, read with google-cloud-logging."""
+    from google.cloud.logging import ASCENDING
+
+    client = clients.logging_client(stack.project, stack.url)
+    terms = ['jsonPayload.component="runway"', 'timestamp>="2000-01-01T00:00:00Z"']
+    terms += [f'jsonPayload.{key}="{value}"' for key, value in match.items()]
+    entries = client.list_entries(resource_names=[f"projects/{stack.project}"], filter_=" AND ".join(terms),
+                                  order_by=ASCENDING, page_size=200)
+    return [{**entry.payload, "severity": entry.severity} for entry in entries]
+
+
+def wait_for_decisions(stack: LocalStack, count: int = 1, timeout: float = 20.0, **match: str) -> list[dict[str, Any]]:
+    wait_until(lambda: len(decisions(stack, **match)) >= count, timeout)
+    return decisions(stack, **match)
+
+
+def api_calls(stack: LocalStack, since: int = 0) -> list[dict[str, Any]]:
+    return requests.get(f"{stack.url}/_emulator/requests", params={"since": since}, timeout=10).json()["requests"]
+
+
+def writes(stack: LocalStack, path: str = ".*", since: int = 0) -> list[dict[str, Any]]:
+    pattern = re.compile(path)
+    return [c for c in api_calls(stack, since) if c["write"] and pattern.search(c["path"]) and c["status"] < 400]
+
+
+def mark(stack: LocalStack) -> int:
+    calls = api_calls(stack)
+    return calls[-1]["seq"] if calls else 0
+
+
+def faults(stack: LocalStack, body: dict[str, Any]) -> None:
+    requests.post(f"{stack.url}/_emulator/faults", json=body, timeout=10).raise_for_status()
+
+
+def run_client(stack: LocalStack) -> run_v2.ServicesClient:
+    return clients.run_services(stack.url)
+
+
+def create_service(stack: LocalStack, name: str, *, ingress: str = "INGRESS_TRAFFIC_ALL",
+                   labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
+                   region: str = REGION, principal: str = "alice@example.com") -> run_v2.Service:
+    """Deploy a service with google-cloud-run (the v2 API), as a developer or Terraform would."""
+    service = run_v2.Service(
+        ingress=run_v2.IngressTraffic[ingress],
+        labels=labels or {},
+        annotations=annotations or {},
+        template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="us-docker.pkg.dev/cloudrun/container/hello")]),
+    )
+    operation = run_client(stack).create_service(parent=f"projects/{stack.project}/locations/{region}",
+                                                 service_id=name, service=service,
+                                                 metadata=[("x-emulator-principal", principal)])
+    return operation.result(timeout=30)
+
+
+def get_service(stack: LocalStack, name: str, region: str = REGION) -> run_v2.Service:
+    return run_client(stack).get_service(name=f"projects/{stack.project}/locations/{region}/services/{name}")
+
+
+def settle(stack: LocalStack) -> None:
+    """Every event delivered and answered, including the ones runway's own writes caused."""
+    for _ in range(5):
+        stack.drain(60)
+        time.sleep(0.3)  # a write made while answering may enqueue one more event
+        if stack.server.emulator.eventarc.drain(timeout=0):
+            return
