@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from devstack.bootstrap import create_load_balancer
 from emulator import EmulatorServer
+
 from .support import REGION
 
 MAIN = "main.py"
@@ -139,7 +140,9 @@ def test_foreign_event_type_is_invalid_not_retried(function_clients: dict[str, A
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         reply = function_clients["enforce_ingress"].post(
-            "/", data=b'{"message": {}}', headers=_headers(**{"ce-type": "google.cloud.pubsub.topic.v1.messagePublished"}))
+            "/", data=b'{"message": {}}',
+            headers=_headers(**{"ce-type": "google.cloud.pubsub.topic.v1.messagePublished"}),
+        )
     assert reply.status_code == 200
     [line] = [json.loads(x) for x in out.getvalue().splitlines()]
     assert line["action"] == "event_invalid"
