@@ -94,3 +94,50 @@ def settle(stack: LocalStack) -> None:
         time.sleep(0.3)  # a write made while answering may enqueue one more event
         if stack.server.emulator.eventarc.drain(timeout=0):
             return
+
+
+def url_map(stack: LocalStack) -> dict[str, Any]:
+    from shared.load_balancer import get_url_map
+
+    return get_url_map(clients.compute(stack.url), stack.project, "runway-lb")
+
+
+def routing_table(stack: LocalStack) -> dict[tuple[str, str], str]:
+    """(host, path) → backend service name, for every path rule on the shared URL map."""
+    umap = url_map(stack)
+    hosts_of = {rule["pathMatcher"]: rule["hosts"] for rule in umap.get("hostRules", [])}
+    table = {}
+    for matcher in umap.get("pathMatchers", []):
+        for rule in matcher.get("pathRules", []):
+            for host in hosts_of.get(matcher["name"], []):
+                for path in rule["paths"]:
+                    table[(host, path)] = rule["service"].rsplit("/", 1)[1]
+    return table
+
+
+def runway_objects(stack: LocalStack) -> dict[str, list[str]]:
+    """Names of every backend service and serverless NEG carrying runway's marker."""
+    from shared.load_balancer import list_marked_backend_services, list_owned_negs
+
+    compute = clients.compute(stack.url)
+    return {
+        "backend_services": sorted(b["name"] for b in list_marked_backend_services(compute, stack.project)),
+        "negs": sorted(f"{n['region'].rsplit('/', 1)[1]}/{n['name']}"
+                       for n in list_owned_negs(compute, stack.project, stack.regions, "runway")),
+    }
+
+
+def update_labels(stack: LocalStack, name: str, labels: dict[str, str], region: str = REGION,
+                  principal: str = "alice@example.com") -> run_v2.Service:
+    from google.protobuf import field_mask_pb2
+
+    service = run_v2.Service(name=f"projects/{stack.project}/locations/{region}/services/{name}", labels=labels)
+    operation = run_client(stack).update_service(service=service,
+                                                 update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
+                                                 metadata=[("x-emulator-principal", principal)])
+    return operation.result(timeout=30)
+
+
+def delete_service(stack: LocalStack, name: str, region: str = REGION) -> None:
+    run_client(stack).delete_service(name=f"projects/{stack.project}/locations/{region}/services/{name}").result(
+        timeout=30)

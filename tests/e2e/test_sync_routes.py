@@ -1,0 +1,121 @@
+"""sync_routes end to end: labels on Cloud Run services become routes on the shared load balancer."""
+
+from __future__ import annotations
+
+from devstack.stack import LocalStack
+from shared.naming import backend_service_name, neg_name
+
+from .support import (
+    create_service,
+    decisions,
+    delete_service,
+    routing_table,
+    runway_objects,
+    settle,
+    update_labels,
+    url_map,
+    wait_for_decisions,
+)
+
+P = "runway-demo"
+
+
+def backend(service: str) -> str:
+    return backend_service_name("runway", P, service)
+
+
+def test_labeled_service_gets_its_route(stack: LocalStack) -> None:
+    create_service(stack, "hello", labels={"public-route": "true"})
+    settle(stack)
+
+    assert routing_table(stack) == {("*", "/hello"): backend("hello"), ("*", "/hello/*"): backend("hello")}
+    assert runway_objects(stack) == {"backend_services": [backend("hello")],
+                                     "negs": [f"us-central1/{neg_name('runway', P, 'us-central1', 'hello')}"]}
+    [registered] = wait_for_decisions(stack, function="sync_routes", action="route_registered")
+    assert registered["paths"] == ["/hello", "/hello/*"]
+    assert registered["host"] == "default" and registered["backend"] == backend("hello")
+    # The create event and the event of enforce_ingress's own update race to register; either may win.
+    assert registered["principal"] in {"alice@example.com", "developer@example.com"}
+    # Cloud Armor is attached to what runway made.
+    from shared import clients
+
+    bs = clients.compute(stack.url).backend_services.get(project=P, backend_service=backend("hello"))
+    assert bs.security_policy.endswith("/securityPolicies/runway-edge")
+
+
+def test_relabel_moves_the_route_and_unlabel_removes_everything(stack: LocalStack) -> None:
+    create_service(stack, "shop", labels={"public-route": "true"})
+    settle(stack)
+    update_labels(stack, "shop", {"public-route": "store", "public-host": "shop"})
+    settle(stack)
+    assert routing_table(stack) == {
+        (host, path): backend("shop")
+        for host in ("shop.example.com", "www.shop.example.com") for path in ("/store", "/store/*")
+    }
+    wait_for_decisions(stack, function="sync_routes", action="route_updated")
+
+    update_labels(stack, "shop", {})
+    settle(stack)
+    assert routing_table(stack) == {}
+    assert runway_objects(stack) == {"backend_services": [], "negs": []}
+    umap = url_map(stack)
+    assert umap.get("hostRules", []) == [] and umap.get("pathMatchers", []) == []
+    [removed] = wait_for_decisions(stack, function="sync_routes", action="route_removed")
+    assert removed["paths"] == ["/store", "/store/*"]
+
+
+def test_deleting_the_service_removes_its_routes(stack: LocalStack) -> None:
+    create_service(stack, "gone", labels={"public-route": "true"})
+    settle(stack)
+    delete_service(stack, "gone")
+    settle(stack)
+    assert routing_table(stack) == {}
+    assert runway_objects(stack) == {"backend_services": [], "negs": []}
+    assert wait_for_decisions(stack, function="sync_routes", action="route_removed",
+                              method="google.cloud.run.v2.Services.DeleteService")
+
+
+def test_second_claimant_of_a_path_gets_a_conflict_and_the_holder_keeps_it(stack: LocalStack) -> None:
+    create_service(stack, "catalog", labels={"public-route": "items"})
+    settle(stack)
+    create_service(stack, "intruder", labels={"public-route": "items"}, principal="mallory@example.com")
+    settle(stack)
+
+    assert set(routing_table(stack).values()) == {backend("catalog")}
+    assert runway_objects(stack)["backend_services"] == [backend("catalog")]
+    # One conflict per event about the intruder: its create, and enforce_ingress's update of its ingress.
+    conflicts = wait_for_decisions(stack, 2, function="sync_routes", action="route_conflict")
+    assert len(conflicts) == 2
+    for conflict in conflicts:
+        assert conflict["service"].endswith("/services/intruder")
+        assert conflict["holder"] == f"{P}/catalog"
+        assert conflict["paths"] == ["/items", "/items/*"]
+        assert conflict["severity"] == "ERROR"
+    assert "mallory@example.com" in {c["principal"] for c in conflicts}
+
+
+def test_invalid_label_is_refused_and_changes_nothing(stack: LocalStack) -> None:
+    create_service(stack, "oddball", labels={"public-route": "true", "public-host": "nowhere"})
+    settle(stack)
+    assert routing_table(stack) == {}
+    invalid = wait_for_decisions(stack, 2, function="sync_routes", action="route_invalid")
+    assert len(invalid) == 2  # its create, and enforce_ingress's update
+    assert all("'nowhere'" in entry["reason"] and entry["severity"] == "ERROR" for entry in invalid)
+
+
+def test_two_regions_share_one_backend_with_two_negs(stack: LocalStack) -> None:
+    create_service(stack, "global-api", labels={"public-route": "api"}, region="us-central1")
+    create_service(stack, "global-api", labels={"public-route": "api"}, region="europe-west1")
+    settle(stack)
+
+    objects = runway_objects(stack)
+    assert objects["backend_services"] == [backend("global-api")]
+    assert objects["negs"] == sorted(f"{r}/{neg_name('runway', P, r, 'global-api')}"
+                                     for r in ("us-central1", "europe-west1"))
+    assert set(routing_table(stack).values()) == {backend("global-api")}
+
+    delete_service(stack, "global-api", region="europe-west1")
+    settle(stack)
+    assert runway_objects(stack)["negs"] == [f"us-central1/{neg_name('runway', P, 'us-central1', 'global-api')}"]
+    assert set(routing_table(stack).values()) == {backend("global-api")}
+    assert not decisions(stack, action="api_error")
