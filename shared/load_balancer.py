@@ -30,6 +30,23 @@ def from_rest(cls: Any, body: Json) -> Any:
     return cls.from_json(json.dumps(body), ignore_unknown_fields=True)
 
 
+# Compute operations on these objects finish in seconds. api_core's default polling starts at 1 s and backs
+# off to 20 s, which would hold a function for a minute on a slow operation; poll sooner and cap lower.
+OPERATION_TIMEOUT = 180.0
+
+
+def _polling() -> Any:
+    from google.api_core.future.polling import _OperationNotComplete
+    from google.api_core.retry import Retry, if_exception_type
+
+    return Retry(predicate=if_exception_type(_OperationNotComplete), initial=0.25, maximum=4.0, multiplier=1.5,
+                 timeout=OPERATION_TIMEOUT)
+
+
+def _wait(operation: Any) -> Any:
+    return operation.result(timeout=OPERATION_TIMEOUT, polling=_polling())
+
+
 def _call(method: str, resource: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
@@ -133,25 +150,25 @@ def _apply_one(compute: ComputeClients, change: Change, url_map: Json, owner: st
         if change.op == CREATE:
             body = from_rest(compute_v1.NetworkEndpointGroup, change.body or {})
             _create(change, owner, resource, lambda: compute.negs.insert(
-                project=project, region=change.region, network_endpoint_group_resource=body).result(),
+                project=project, region=change.region, network_endpoint_group_resource=body),
                 lambda: get_neg(compute, project, str(change.region), change.name))
         elif change.op == DELETE:
             _delete(resource, "compute.regionNetworkEndpointGroups.delete", lambda: compute.negs.delete(
-                project=project, region=change.region, network_endpoint_group=change.name).result())
+                project=project, region=change.region, network_endpoint_group=change.name))
         return
     if change.kind == KIND_BACKEND_SERVICE:
         resource = f"projects/{project}/global/backendServices/{change.name}"
         body = from_rest(compute_v1.BackendService, change.body or {})
         if change.op == CREATE:
             _create(change, owner, resource, lambda: compute.backend_services.insert(
-                project=project, backend_service_resource=body).result(),
+                project=project, backend_service_resource=body),
                 lambda: get_backend_service(compute, project, change.name))
         elif change.op == DELETE:
             _delete(resource, "compute.backendServices.delete", lambda: compute.backend_services.delete(
-                project=project, backend_service=change.name).result())
+                project=project, backend_service=change.name))
         else:
             _guarded("compute.backendServices.patch", resource, lambda: compute.backend_services.patch(
-                project=project, backend_service=change.name, backend_service_resource=body).result())
+                project=project, backend_service=change.name, backend_service_resource=body))
         return
     if change.kind == KIND_SECURITY_POLICY:
         resource = f"projects/{project}/global/backendServices/{change.name}"
@@ -159,14 +176,14 @@ def _apply_one(compute: ComputeClients, change: Change, url_map: Json, owner: st
         _guarded("compute.backendServices.setSecurityPolicy", resource,
                  lambda: compute.backend_services.set_security_policy(
                      project=project, backend_service=change.name,
-                     security_policy_reference_resource=reference).result())
+                     security_policy_reference_resource=reference))
         return
     if change.kind == KIND_URL_MAP:
         resource = f"projects/{project}/global/urlMaps/{change.name}"
         full = {**url_map, **(change.body or {})}
         body = from_rest(compute_v1.UrlMap, full)
         _guarded("compute.urlMaps.update", resource, lambda: compute.url_maps.update(
-            project=project, url_map=change.name, url_map_resource=body).result())
+            project=project, url_map=change.name, url_map_resource=body))
         url_map.clear()  # the fingerprint is spent: a second write needs a fresh read
         return
     raise ValueError(f"unknown change kind {change.kind!r}")
@@ -174,7 +191,7 @@ def _apply_one(compute: ComputeClients, change: Change, url_map: Json, owner: st
 
 def _create(change: Change, owner: str, resource: str, insert: Any, read_back: Any) -> None:
     try:
-        _call(f"compute.{change.kind}.insert", resource, insert)
+        _call(f"compute.{change.kind}.insert", resource, lambda: _wait(insert()))
     except errors.Conflict as exc:
         if not exc.already_exists:
             raise
@@ -189,12 +206,12 @@ def _create(change: Change, owner: str, resource: str, insert: Any, read_back: A
 
 def _delete(resource: str, method: str, delete: Any) -> None:
     with contextlib.suppress(errors.NotFound):  # already gone: the goal of a delete
-        _call(method, resource, delete)
+        _call(method, resource, lambda: _wait(delete()))
 
 
 def _guarded(method: str, resource: str, write: Any) -> None:
     try:
-        _call(method, resource, write)
+        _call(method, resource, lambda: _wait(write()))
     except errors.PreconditionFailed as exc:
         raise StaleObservation(f"{resource} changed since it was read") from exc
 

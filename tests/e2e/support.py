@@ -141,3 +141,30 @@ def update_labels(stack: LocalStack, name: str, labels: dict[str, str], region: 
 def delete_service(stack: LocalStack, name: str, region: str = REGION) -> None:
     run_client(stack).delete_service(name=f"projects/{stack.project}/locations/{region}/services/{name}").result(
         timeout=30)
+
+
+def audit_entries(stack: LocalStack, method: str | None = None) -> list[dict[str, Any]]:
+    """Admin Activity audit entries of Cloud Run writes, as the emulator's Logging holds them (REST JSON)."""
+    flt = 'logName:"cloudaudit.googleapis.com%2Factivity" AND timestamp>="2000-01-01T00:00:00Z"'
+    if method:
+        flt += f' AND protoPayload.methodName="{method}"'
+    entries: list[dict[str, Any]] = []
+    token = None
+    while True:
+        body = {"resourceNames": [f"projects/{stack.project}"], "filter": flt, "orderBy": "timestamp asc",
+                "pageSize": 1000}
+        if token:
+            body["pageToken"] = token
+        reply = requests.post(f"{stack.url}/v2/entries:list", json=body, timeout=30).json()
+        entries.extend(reply.get("entries", []))
+        token = reply.get("nextPageToken")
+        if not token:
+            return entries
+
+
+def redeliver(stack: LocalStack, function: str, entry: dict[str, Any]) -> int:
+    """Deliver one audit entry to a function again, exactly as Eventarc would (at-least-once delivery)."""
+    from emulator.eventarc.cloudevent import binary_request
+
+    headers, body = binary_request(entry)
+    return requests.post(stack.functions[function].url, data=body, headers=headers, timeout=120).status_code

@@ -1,0 +1,1 @@
+"""runway's command line: `python main.py --help`."""
