@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from google.cloud.logging import Resource
-from google.cloud.logging_v2.handlers import _monitored_resources
 
 from cli.report import (
     bucket_seconds,
@@ -166,13 +165,6 @@ def write(emulator: EmulatorServer, specs: Iterable[Spec], *, noise: bool = Fals
             batch.log_text("Listening on port 8080", timestamp=minutes(1), resource=resource(ENFORCE))
             batch.log_struct({"message": "not runway", "action": "ingress_remediated", "component": "other"},
                              severity="NOTICE", timestamp=minutes(2), resource=resource(ENFORCE))
-
-
-@pytest.fixture(autouse=True)
-def _no_metadata_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Listing entries builds a Logger per log name, which probes the GCE metadata server for a default resource;
-    off GCP that lookup can stall for seconds. Only the probe is stubbed."""
-    monkeypatch.setattr(_monitored_resources, "retrieve_metadata_server", lambda *args, **kwargs: None)
 
 
 @pytest.fixture
