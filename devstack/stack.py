@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
@@ -86,6 +87,15 @@ class LocalStack:
         """Wait until every event the emulator owes a trigger has been delivered and answered."""
         if not self.server.emulator.eventarc.drain(timeout=timeout):
             raise TimeoutError(f"event deliveries still pending after {timeout} s")
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Every event delivered and answered, including those that runway's own writes caused."""
+        for _ in range(10):
+            self.drain(timeout)
+            time.sleep(0.3)  # a write made while answering may still be turning into an event
+            if self.server.emulator.eventarc.drain(timeout=0):
+                return
+        raise TimeoutError("events kept coming: the system did not settle")
 
     def gcloud_env(self, config_dir: Path) -> dict[str, str]:
         """What a user exports to point the real gcloud CLI at the emulator (gcp-facts.md §8)."""

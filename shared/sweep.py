@@ -54,8 +54,11 @@ class SweepResult:
 
 
 def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compute: ComputeClients,
-          progress: Callable[[ServiceFacts], None] | None = None) -> SweepResult:
-    """Enforce ingress on every service, then plan and (unless dry run) apply the whole load balancer."""
+          progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    """Enforce ingress on every service, then plan and (unless dry run) apply the whole load balancer.
+
+    `progress(done, total)` is called after each service's ingress decision (the CLI draws a bar with it).
+    """
     if not config.project:
         raise ConfigError([("RUNWAY_PROJECT", "not set: the sweep needs the project whose services it lists")])
     regions = config.require_regions()
@@ -64,7 +67,7 @@ def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compu
     for region in regions:
         result.services.extend(_call("run.services.list", lambda r=region: list(list_services(run, project, r))))
 
-    for facts in result.services:
+    for done, facts in enumerate(result.services, start=1):
         try:
             result.decisions.append(enforce_ingress(facts.key, client=run, config=config, log=log, facts=facts))
         except errors.RunwayApiError as exc:
@@ -72,7 +75,7 @@ def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compu
             result.decisions.append(log.decide("api_error", service=facts.key, reason=str(exc), retryable=exc.temporary,
                                                message=f"ingress of {facts.key.service}: {exc}"))
         if progress is not None:
-            progress(facts)
+            progress(done, len(result.services))
 
     result.plan, result.applied = _routes(config, compute, project, regions, result)
     keys = {ServiceRef(f.key.project, f.key.service): f.key for f in result.services}

@@ -1,13 +1,56 @@
-"""Eventarc v1. (Stub: being written.)"""
+"""Eventarc v1: projects.locations.triggers and .operations, and delivery of audit-log CloudEvents.
+
+Only `destination.httpEndpoint` triggers receive events: `cloudRun`, `cloudFunction`, `gke` and `workflow`
+destinations are validated and stored, but the emulator has nothing to push to (each skipped delivery is recorded).
+"""
 
 from __future__ import annotations
 
+import copy
+import secrets
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint
+from flask import Blueprint, Response, request
+from werkzeug.routing import BaseConverter
+
+from ..app import json_response, request_json
+from ..clock import now, rfc3339
+from ..errors import ApiError, invalid
+from ..paging import page
+from .cloudevent import binary_request, event_attributes, event_locations
+from .delivery import Dispatcher
+from .matching import filters_match, location_matches
+from .triggers import TRIGGER_TYPE, build_trigger, check_location, check_trigger_id, not_found
 
 if TYPE_CHECKING:
     from ..state import Emulator
+
+OPERATION_METADATA_TYPE = "type.googleapis.com/google.cloud.eventarc.v1.OperationMetadata"
+_ORDER_KEYS = {
+    "name": "name",
+    "create_time": "createTime",
+    "createtime": "createTime",
+    "update_time": "updateTime",
+    "updatetime": "updateTime",
+    "trigger_id": "name",
+}
+
+
+class OperationIdConverter(BaseConverter):
+    """Eventarc operation ids (`operation-1712345678901-5f3c...`), tried before any plain `<id>` segment.
+
+    On one base URL `/v1/projects/P/locations/L/operations/ID` is both Eventarc's and Cloud Run v1's route. The two
+    id spaces never overlap (Run's are UUIDs), so the lower weight lets Eventarc's ids reach this API.
+    """
+
+    regex = r"operation-[^/]+"
+    weight = 50
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() == "true"
 
 
 class EventarcApi:
@@ -15,21 +58,199 @@ class EventarcApi:
 
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
+        self._lock = threading.Lock()
+        self._triggers: dict[str, dict[str, Any]] = {}
+        self._operations: dict[str, dict[str, Any]] = {}
+        self.dispatcher = Dispatcher(lambda: self.emu.settings)
 
-    def blueprint(self) -> Blueprint:
-        return Blueprint("eventarc", __name__)
-
-    def reset(self) -> None:
-        pass
-
-    def snapshot(self) -> dict[str, Any]:
-        return {}
+    # ------------------------------------------------------------------------------------------ the emulator seam
 
     def deliver_audit_entry(self, entry: dict[str, Any]) -> None:
-        pass
+        """Queue the entry's CloudEvent for every matching trigger of its project; never waits for delivery."""
+        attributes = event_attributes(entry)
+        project = str(entry["logName"]).split("/")[1]
+        locations = event_locations(entry)
+        with self._lock:
+            triggers = [copy.deepcopy(t) for t in self._triggers.values() if t["name"].split("/")[1] == project]
+        headers, body = binary_request(entry)
+        copies = 1 + self.emu.faults.duplicate_deliveries
+        for trigger in triggers:
+            location = trigger["name"].split("/")[3]
+            if not location_matches(location, locations) or not filters_match(trigger["eventFilters"], attributes):
+                continue
+            endpoint = trigger["destination"].get("httpEndpoint")
+            if not endpoint:
+                kind = next(iter(trigger["destination"]))
+                self.dispatcher.record(
+                    trigger=trigger["name"],
+                    eventId=attributes["id"],
+                    outcome="not_delivered",
+                    reason=f"destination {kind} is not emulated; only httpEndpoint receives events",
+                )
+                continue
+            max_attempts = (
+                1 if trigger.get("retryPolicy", {}).get("maxAttempts") else self.emu.settings.delivery_max_attempts
+            )
+            self.dispatcher.submit(
+                trigger=trigger["name"],
+                uri=endpoint["uri"],
+                headers=headers,
+                body=body,
+                event_id=attributes["id"],
+                copies=copies,
+                max_attempts=max_attempts,
+            )
 
-    def drain(self, timeout: float) -> bool:
-        return True
+    def drain(self, timeout: float | None) -> bool:
+        return self.dispatcher.drain(timeout)
 
     def close(self) -> None:
-        pass
+        self.dispatcher.close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._triggers.clear()
+            self._operations.clear()
+        self.dispatcher.reset()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            triggers = [copy.deepcopy(t) for t in self._triggers.values()]
+            operations = [copy.deepcopy(o) for o in self._operations.values()]
+        return {"triggers": triggers, "operations": operations, "deliveries": self.dispatcher.snapshot()}
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every push attempt recorded since the last reset (trigger, eventId, copy, attempt, status/error...)."""
+        return self.dispatcher.attempts()
+
+    # ------------------------------------------------------------------------------------------ the REST surface
+
+    def blueprint(self) -> Blueprint:
+        bp = Blueprint("eventarc", __name__)
+        bp.record_once(
+            lambda state: state.app.url_map.converters.setdefault("eventarc_operation", OperationIdConverter)
+        )
+        base = "/v1/projects/<project>/locations/<location>"
+        bp.add_url_rule(f"{base}/triggers", view_func=self._create, methods=["POST"])
+        bp.add_url_rule(f"{base}/triggers", view_func=self._list, methods=["GET"])
+        bp.add_url_rule(f"{base}/triggers/<trigger_id>", view_func=self._get, methods=["GET"])
+        bp.add_url_rule(f"{base}/triggers/<trigger_id>", view_func=self._delete, methods=["DELETE"])
+        # operations.list is not routed: its path is Cloud Run v1's operations.list too, and that route (registered
+        # first) answers it. Eventarc operations are done when returned; getting one by name is what clients do.
+        bp.add_url_rule(
+            f"{base}/operations/<eventarc_operation:operation_id>", view_func=self._operations_get, methods=["GET"]
+        )
+        return bp
+
+    def _create(self, project: str, location: str) -> Response:
+        check_location(location)
+        trigger_id = check_trigger_id(request.args.get("triggerId"))
+        created = rfc3339(now())
+        trigger = build_trigger(project, location, trigger_id, request_json(), created)
+        if _truthy(request.args.get("validateOnly")):
+            return json_response(self._operation(project, location, "create", trigger, store=False))
+        with self._lock:
+            if trigger["name"] in self._triggers:
+                raise ApiError(409, f"Resource '{trigger['name']}' already exists")
+            self._triggers[trigger["name"]] = trigger
+        return json_response(self._operation(project, location, "create", trigger))
+
+    def _get(self, project: str, location: str, trigger_id: str) -> Response:
+        name = f"projects/{project}/locations/{location}/triggers/{trigger_id}"
+        with self._lock:
+            trigger = self._triggers.get(name)
+            if trigger is None:
+                raise not_found(name)
+            return json_response(copy.deepcopy(trigger))
+
+    def _list(self, project: str, location: str) -> Response:
+        if location != "-":
+            check_location(location)
+        if request.args.get("filter"):
+            raise ApiError(501, "The emulator does not implement ListTriggers filter; filter on the client side")
+        prefix = f"projects/{project}/locations/{location}/" if location != "-" else f"projects/{project}/"
+        with self._lock:
+            triggers = [copy.deepcopy(t) for n, t in self._triggers.items() if n.startswith(prefix)]
+        key, descending = self._order(request.args.get("orderBy"))
+        triggers.sort(key=lambda t: t[key], reverse=descending)
+        chunk, token = page(
+            triggers, request.args.get("pageSize"), request.args.get("pageToken"), default=100, maximum=1000
+        )
+        result: dict[str, Any] = {"triggers": chunk} if chunk else {}
+        if token:
+            result["nextPageToken"] = token
+        return json_response(result)
+
+    @staticmethod
+    def _order(order_by: str | None) -> tuple[str, bool]:
+        if not order_by:
+            return "name", False
+        first = order_by.split(",")[0].split()
+        key = _ORDER_KEYS.get(first[0].lower()) if first else None
+        if key is None or len(first) > 2 or (len(first) == 2 and first[1].lower() not in ("asc", "desc")):
+            raise invalid(f"Invalid orderBy '{order_by}': order by name, create_time or update_time, with desc")
+        return key, len(first) == 2 and first[1].lower() == "desc"
+
+    def _delete(self, project: str, location: str, trigger_id: str) -> Response:
+        name = f"projects/{project}/locations/{location}/triggers/{trigger_id}"
+        etag = request.args.get("etag")
+        validate_only = _truthy(request.args.get("validateOnly"))
+        with self._lock:
+            trigger = self._triggers.get(name)
+            if trigger is not None and etag and etag != trigger["etag"]:
+                raise ApiError(
+                    409, f"The etag '{etag}' of trigger '{name}' does not match its current etag", status="ABORTED"
+                )
+            if trigger is not None and not validate_only:
+                del self._triggers[name]
+        if trigger is None and not _truthy(request.args.get("allowMissing")):
+            raise not_found(name)
+        operation = self._operation(project, location, "delete", trigger, target=name, store=not validate_only)
+        return json_response(operation)
+
+    def _operation(
+        self,
+        project: str,
+        location: str,
+        verb: str,
+        trigger: dict[str, Any] | None,
+        *,
+        target: str | None = None,
+        store: bool = True,
+    ) -> dict[str, Any]:
+        """A done google.longrunning.Operation: Eventarc's trigger writes finish before the emulator answers."""
+        stamp = rfc3339(now())
+        op_id = (
+            f"operation-{int(time.time() * 1000)}-{secrets.token_hex(7)[:13]}-{secrets.token_hex(4)}-"
+            f"{secrets.token_hex(4)}"
+        )
+        name = f"projects/{project}/locations/{location}/operations/{op_id}"
+        operation: dict[str, Any] = {
+            "name": name,
+            "metadata": {
+                "@type": OPERATION_METADATA_TYPE,
+                "createTime": stamp,
+                "endTime": stamp,
+                "target": target or (trigger or {}).get("name"),
+                "verb": verb,
+                "requestedCancellation": False,
+                "apiVersion": "v1",
+            },
+            "done": True,
+        }
+        if trigger is not None:
+            operation["response"] = {"@type": TRIGGER_TYPE, **copy.deepcopy(trigger)}
+        else:
+            operation["response"] = {"@type": "type.googleapis.com/google.protobuf.Empty"}
+        if store:
+            with self._lock:
+                self._operations[name] = operation
+        return copy.deepcopy(operation)
+
+    def _operations_get(self, project: str, location: str, operation_id: str) -> Response:
+        name = f"projects/{project}/locations/{location}/operations/{operation_id}"
+        with self._lock:
+            operation = self._operations.get(name)
+            if operation is None:
+                raise not_found(name)
+            return json_response(copy.deepcopy(operation))

@@ -1,13 +1,41 @@
-"""Logging v2. (Stub: being written.)"""
+"""Cloud Logging v2: entries.write, entries.list, logs.list, logs.delete, and the audit-log sink of Cloud Run."""
 
 from __future__ import annotations
 
+import copy
+import time
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint
+from flask import Blueprint, Response, request
+
+from ..app import json_response, request_json
+from ..audit import AdminActivity
+from ..clock import now
+from ..errors import ApiError, invalid
+from ..paging import page
+from .audit_entry import build_audit_entry
+from .entries import EntryError, check_log_name, prepare
+from .query import FilterError, compile_filter
+from .store import LogStore
 
 if TYPE_CHECKING:
     from ..state import Emulator
+
+MAX_FILTER_LENGTH = 20_000  # ListLogEntriesRequest.filter, logging.v2 discovery document
+PARTIAL_ERRORS_TYPE = "type.googleapis.com/google.logging.v2.WriteLogEntriesPartialErrors"
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _bad_request(field: str, message: str) -> ApiError:
+    detail = {
+        "@type": "type.googleapis.com/google.rpc.BadRequest",
+        "fieldViolations": [{"field": field, "description": message}],
+    }
+    return invalid(message, details=[detail])
 
 
 class LoggingApi:
@@ -15,15 +43,118 @@ class LoggingApi:
 
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
+        self.store = LogStore()
 
-    def blueprint(self) -> Blueprint:
-        return Blueprint("logging", __name__)
+    # ------------------------------------------------------------------------------------------ the emulator seam
+
+    def append_audit_entry(self, activity: AdminActivity) -> dict[str, Any]:
+        """Store the Admin Activity entry of a Cloud Run write and return it (LogEntry JSON)."""
+        entry = build_audit_entry(activity, now())
+        self.store.add([entry])
+        return copy.deepcopy(entry)  # the stored entry is never mutated, whatever the caller does with this one
 
     def reset(self) -> None:
-        pass
+        self.store.clear()
 
     def snapshot(self) -> dict[str, Any]:
+        return {"entries": copy.deepcopy(self.store.all())}
+
+    # ------------------------------------------------------------------------------------------ the REST surface
+
+    def blueprint(self) -> Blueprint:
+        bp = Blueprint("logging", __name__)
+        bp.add_url_rule("/v2/entries:write", view_func=self._write, methods=["POST"])
+        bp.add_url_rule("/v2/entries:list", view_func=self._list, methods=["POST"])
+        bp.add_url_rule("/v2/projects/<project>/logs", view_func=self._logs_list, methods=["GET"])
+        bp.add_url_rule("/v2/projects/<project>/logs/<path:log_id>", view_func=self._logs_delete, methods=["DELETE"])
+        return bp
+
+    def write(self, body: dict[str, Any]) -> dict[str, Any]:
+        """entries.write. Invalid entries fail the whole write unless partialSuccess, which keeps the valid ones."""
+        raw_entries = body.get("entries")
+        if not isinstance(raw_entries, list):
+            raise _bad_request("entries", "entries is required and must be a list of LogEntry")
+        defaults: dict[str, Any] = {}
+        try:
+            if body.get("logName"):
+                defaults["logName"] = check_log_name(body["logName"], "logName")
+        except EntryError as exc:
+            raise _bad_request("logName", str(exc)) from exc
+        if body.get("resource") is not None:
+            defaults["resource"] = body["resource"]
+        if body.get("labels") is not None:
+            defaults["labels"] = body["labels"]
+        partial = _truthy(body.get("partialSuccess"))
+        # The python client sends `dry_run` in snake_case (gcp-facts.md §5.2); proto JSON accepts both.
+        dry_run = _truthy(body.get("dryRun")) or _truthy(body.get("dry_run"))
+        received_ns = time.time_ns()
+        prepared: list[dict[str, Any]] = []
+        errors: dict[str, dict[str, Any]] = {}
+        for index, raw in enumerate(raw_entries):
+            try:
+                prepared.append(prepare(raw, index, defaults, received_ns))
+            except EntryError as exc:
+                errors[str(index)] = {"code": 3, "message": str(exc)}
+        if not dry_run and (partial or not errors):
+            self.store.add(prepared)
+        if errors:
+            first = next(iter(errors.values()))["message"]
+            detail = {"@type": PARTIAL_ERRORS_TYPE, "logEntryErrors": errors}
+            raise invalid(first if len(errors) == 1 else f"{first} (and {len(errors) - 1} more)", details=[detail])
         return {}
 
-    def append_audit_entry(self, activity: Any) -> dict[str, Any]:
-        return {}
+    def list_entries(self, body: dict[str, Any]) -> dict[str, Any]:
+        names = body.get("resourceNames") or [f"projects/{p}" for p in body.get("projectIds") or []]
+        if not isinstance(names, list) or not names:
+            raise _bad_request("resourceNames", "resourceNames is required: at least one of projects/[PROJECT_ID]")
+        projects: set[str] = set()
+        for name in names:
+            parts = str(name).split("/")
+            if len(parts) < 2 or parts[0] not in ("projects", "organizations", "folders", "billingAccounts"):
+                raise _bad_request("resourceNames", f'Invalid resource name "{name}"')
+            if parts[0] == "projects":
+                projects.add(parts[1])  # other parents hold no entries here: the emulator only has projects
+        filter_text = body.get("filter") or ""
+        if len(filter_text) > MAX_FILTER_LENGTH:
+            raise _bad_request("filter", f"filter is longer than {MAX_FILTER_LENGTH} characters")
+        try:
+            predicate = compile_filter(filter_text)
+        except FilterError as exc:
+            raise _bad_request("filter", str(exc)) from exc
+        order = " ".join(str(body.get("orderBy") or "timestamp asc").split()).lower()
+        if order not in ("timestamp", "timestamp asc", "timestamp desc"):
+            raise _bad_request(
+                "orderBy",
+                f'Invalid orderBy "{body.get("orderBy")}": only "timestamp asc" and "timestamp desc" are supported',
+            )
+        entries = self.store.query(projects, predicate, descending=order.endswith("desc"))
+        chunk, token = page(entries, body.get("pageSize"), body.get("pageToken"), default=50, maximum=1000)
+        result: dict[str, Any] = {"entries": chunk} if chunk else {}
+        if token:
+            result["nextPageToken"] = token
+        return result
+
+    # ------------------------------------------------------------------------------------------ views
+
+    def _write(self) -> Response:
+        return json_response(self.write(request_json()))
+
+    def _list(self) -> Response:
+        return json_response(self.list_entries(request_json()))
+
+    def _logs_list(self, project: str) -> Response:
+        names = self.store.log_names(project)
+        chunk, token = page(
+            names, request.args.get("pageSize"), request.args.get("pageToken"), default=100, maximum=1000
+        )
+        result: dict[str, Any] = {"logNames": chunk} if chunk else {}
+        if token:
+            result["nextPageToken"] = token
+        return json_response(result)
+
+    def _logs_delete(self, project: str, log_id: str) -> Response:
+        # Flask hands the path decoded; stored names keep the log id URL-encoded.
+        log_name = f"projects/{project}/logs/{urllib.parse.quote(urllib.parse.unquote(log_id), safe='')}"
+        if not self.store.delete_log(log_name):
+            raise ApiError(404, f"Log {log_name} does not exist")
+        return json_response({})

@@ -88,12 +88,7 @@ def get_service(stack: LocalStack, name: str, region: str = REGION) -> run_v2.Se
 
 
 def settle(stack: LocalStack) -> None:
-    """Every event delivered and answered, including the ones runway's own writes caused."""
-    for _ in range(5):
-        stack.drain(60)
-        time.sleep(0.3)  # a write made while answering may enqueue one more event
-        if stack.server.emulator.eventarc.drain(timeout=0):
-            return
+    stack.settle()
 
 
 def url_map(stack: LocalStack) -> dict[str, Any]:

@@ -1,0 +1,225 @@
+"""`python main.py <command>`: run, inspect and demo runway from a terminal.
+
+Exit codes everywhere: 0 ok, 1 findings (conflicts, invalid labels, drift, errors in the log), 2 usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from shared.config import Config, ConfigError
+
+from .report import report
+
+
+class ConfigProblem(click.ClickException):
+    exit_code = 2
+
+
+def load(overrides: Mapping[str, str | None]) -> Config:
+    """The configuration from the environment, with command-line options taking precedence."""
+    env = dict(os.environ)
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Config.from_env(env)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+def cli() -> None:
+    """runway keeps Cloud Run services private and publishes labeled ones on a shared load balancer.
+
+    Configuration comes from RUNWAY_* environment variables (see README); RUNWAY_API_ENDPOINT points every
+    command at a local emulator instead of Google Cloud.
+    """
+
+
+cli.add_command(report)
+
+
+@cli.command()
+@click.option("--keep-going", is_flag=True, help="Leave the stack up at the end (Ctrl-C to stop).")
+def demo(keep_going: bool) -> None:
+    """Play the whole story on the embedded emulator: remediation, routes, a gcloud relabel, a conflict,
+    cleanup, a sweep, then the routing table and the report."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(keep_going=keep_going))
+
+
+@cli.command()
+@click.option("--port", type=int, default=8900, show_default=True, help="Port of the emulator.")
+@click.option("--logs/--no-logs", default=False, help="Echo the functions' decision log here as it happens.")
+def up(port: int, logs: bool) -> None:
+    """Start the local stack and keep it up: the emulator, the three functions, triggers, load balancer."""
+    import signal
+    import tempfile
+
+    from devstack.stack import LocalStack
+
+    with LocalStack(emulator_port=port, echo=sys.stdout if logs else None) as stack:
+        config_dir = Path(tempfile.mkdtemp(prefix="runway-gcloud-"))
+        click.echo(f"Local stack up. Emulator: {stack.url}  (project {stack.project}, region {stack.region})")
+        for name, fn in stack.functions.items():
+            click.echo(f"  function {name}: {fn.url}")
+        click.echo("\nFor runway's CLI and the Google client libraries:")
+        click.echo(f"  export RUNWAY_API_ENDPOINT={stack.url} RUNWAY_PROJECT={stack.project} RUNWAY_URL_MAP=runway-lb")
+        click.echo("\nFor gcloud (the emulator is also its HTTP proxy):")
+        for key, value in stack.gcloud_env(config_dir).items():
+            click.echo(f"  export {key}={value}")
+        click.echo("\nThen, for example:")
+        click.echo("  gcloud run deploy is not emulated; create with the client libraries, or:")
+        click.echo(f"  curl -s -X POST '{stack.url}/v2/projects/{stack.project}/locations/{stack.region}/services"
+                   "?serviceId=hello' -H 'Content-Type: application/json' -d '{\"template\":{\"containers\":"
+                   "[{\"image\":\"hello\"}]}}'")
+        click.echo(f"  gcloud run services update hello --region {stack.region} --update-labels public-route=true")
+        click.echo("  python main.py routes")
+        click.echo("\nCtrl-C to stop.")
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Plan and print; change nothing.")
+@click.option("--project", help="Project to sweep (default RUNWAY_PROJECT).")
+@click.option("--regions", help="Comma-separated regions (default RUNWAY_REGIONS).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--log", "show_log", is_flag=True, help="Also print the decision log lines (JSON).")
+def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str, show_log: bool) -> None:
+    """Sweep every service: enforce ingress, plan the whole load balancer, apply unless --dry-run.
+
+    A backfill for services that existed before runway, and a drift check: in dry run, exit 1 when the plan
+    is not empty.
+    """
+    from shared import clients
+    from shared.decision_log import DecisionLog
+    from shared.errors import RunwayApiError
+    from shared.sweep import sweep
+
+    from . import plan_view
+
+    config = load({"RUNWAY_PROJECT": project, "RUNWAY_REGIONS": regions,
+                   "RUNWAY_DRY_RUN": "true" if dry_run else None})
+    log = DecisionLog(function="cli.reconcile", dry_run=config.dry_run,
+                      stream=sys.stderr if show_log else io.StringIO())
+    try:
+        config.require_url_map()
+        bar: Any = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if total < 20 or not sys.stdout.isatty():
+                return
+            if bar is None:
+                bar = click.progressbar(length=total, label="Services").__enter__()
+            bar.update(1)
+
+        result = sweep(config=config, log=log, run=clients.run_services(config.api_endpoint),
+                       compute=clients.compute(config.api_endpoint), progress=progress)
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
+    except RunwayApiError as exc:
+        raise click.ClickException(f"sweep failed: {exc}") from exc
+    click.echo(plan_view.as_json(result, dry_run=config.dry_run) if fmt == "json"
+               else plan_view.as_text(result, dry_run=config.dry_run))
+    drift = config.dry_run and (result.plan.changes or plan_view.ingress_changes(result))
+    if drift or plan_view.findings(result) or result.failures:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--project", help="Project of the load balancer (default RUNWAY_PROJECT).")
+@click.option("--url-map", help="The shared URL map (default RUNWAY_URL_MAP).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "mermaid"]), default="table", show_default=True)
+def routes(project: str | None, url_map: str | None, fmt: str) -> None:
+    """The live routing table: host → path → service → regions, read from the URL map and the backends."""
+    from shared import clients
+    from shared.errors import RunwayApiError
+
+    from . import routes_view
+
+    config = load({"RUNWAY_PROJECT": project, "RUNWAY_URL_MAP": url_map})
+    if not config.project:
+        raise ConfigProblem("RUNWAY_PROJECT: not set: expected the load balancer's project (or --project)")
+    try:
+        name = config.require_url_map()
+        rows, default = routes_view.read_routes(clients.compute(config.api_endpoint), config.project, name)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
+    except RunwayApiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "json":
+        click.echo(routes_view.as_json(rows, default))
+    elif fmt == "mermaid":
+        click.echo(routes_view.as_mermaid(rows, default, name))
+    else:
+        click.echo(routes_view.as_table(rows, default))
+
+
+@cli.command()
+@click.argument("event_file", type=click.File("r"))
+@click.option("--function", "functions", type=click.Choice(["enforce_ingress", "sync_routes", "all"]),
+              default="all", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Decide and print; change nothing.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def replay(event_file: io.TextIOBase, functions: str, dry_run: bool, fmt: str) -> None:
+    """Run captured audit-log events through the functions locally and print their decisions.
+
+    EVENT_FILE holds an Eventarc delivery (`{"headers": {...}, "body": {...}}`), an audit LogEntry as
+    exported from Cloud Logging, or a JSON list of either.
+    """
+    from shared.errors import RunwayApiError
+    from shared.events import event_from_http, event_from_log_entry
+
+    try:
+        data = json.load(event_file)
+    except ValueError as exc:
+        raise click.UsageError(f"{event_file.name}: not JSON: {exc}") from exc
+    items = data if isinstance(data, list) else [data]
+    events = []
+    for item in items:
+        if isinstance(item, dict) and "headers" in item:
+            events.append(event_from_http(item["headers"], item.get("body")))
+        elif isinstance(item, dict) and "protoPayload" in item:
+            events.append(event_from_log_entry(item))
+        else:
+            raise click.UsageError(f"{event_file.name}: neither an Eventarc delivery nor an audit LogEntry")
+    if dry_run:
+        os.environ["RUNWAY_DRY_RUN"] = "true"
+    load({})  # fail early, with exit 2, on bad configuration
+    targets = ["enforce_ingress", "sync_routes"] if functions == "all" else [functions]
+    findings = False
+    for event in events:
+        for target in targets:
+            module = __import__(f"functions.{target}", fromlist=["handle"])
+            quiet = io.StringIO()  # the decision line is printed below, formatted
+            try:
+                with contextlib.redirect_stdout(quiet):
+                    record = module.handle(event)
+            except RunwayApiError as exc:
+                record = json.loads(quiet.getvalue().splitlines()[-1]) if quiet.getvalue() else {"error": str(exc)}
+            findings |= record.get("severity") == "ERROR" or "error" in record
+            if fmt == "json":
+                click.echo(json.dumps(record))
+            else:
+                click.echo(f"{target}: {record.get('action')}  {record.get('service') or ''}")
+                click.echo(f"  {record.get('message')}")
+    if findings:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="python main.py")

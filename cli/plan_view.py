@@ -1,0 +1,64 @@
+"""A sweep's result printed the way `terraform plan` prints: + create, ~ update, - delete, each with why."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.sweep import SweepResult
+
+SYMBOL = {"create": "+", "update": "~", "delete": "-"}
+FINDINGS = ("route_conflict", "route_invalid", "api_error")
+
+
+def ingress_changes(result: SweepResult) -> list[dict[str, Any]]:
+    return [d for d in result.decisions if d["action"] == "ingress_remediated"]
+
+
+def findings(result: SweepResult) -> list[dict[str, Any]]:
+    return [d for d in result.decisions if d["action"] in FINDINGS]
+
+
+def as_text(result: SweepResult, *, dry_run: bool) -> str:
+    verb = "would" if dry_run else "did"
+    lines = [f"{len(result.services)} services swept."]
+    ingress = ingress_changes(result)
+    if ingress:
+        lines += ["", f"Ingress ({verb} change):"]
+        lines += [f"  ~ {d['service']}: {d['before']} -> {d['after']}  ({d.get('why', '')})" for d in ingress]
+    if result.plan.changes:
+        lines += ["", f"Load balancer ({verb} change):"]
+        for change in result.plan.changes:
+            where = f" ({change.region})" if change.region else ""
+            lines.append(f"  {SYMBOL[change.op]} {change.kind} {change.name}{where}")
+            lines.append(f"      why: {change.why}")
+    problems = findings(result)
+    if problems:
+        lines += ["", "Findings:"]
+        for d in problems:
+            detail = f"held by {d['holder']}" if d.get("holder") else d.get("reason", "")
+            lines.append(f"  ! {d['action']} {d.get('service')}: {detail}")
+    for failure in result.failures:
+        lines.append(f"  ! failed: {failure}")
+    counts = {op: sum(1 for c in result.plan.changes if c.op == op) for op in SYMBOL}
+    lines.append("")
+    if not result.plan.changes and not ingress:
+        lines.append("No changes. Every service and the load balancer match the policy and the labels.")
+    else:
+        prefix = "Plan" if dry_run else "Applied"
+        lines.append(f"{prefix}: {len(ingress)} ingress to fix, {counts['create']} to create, "
+                     f"{counts['update']} to update, {counts['delete']} to destroy.")
+    return "\n".join(lines)
+
+
+def as_json(result: SweepResult, *, dry_run: bool) -> str:
+    return json.dumps({
+        "dry_run": dry_run,
+        "services": len(result.services),
+        "ingress": [{"service": d["service"], "before": d["before"], "after": d["after"]}
+                    for d in ingress_changes(result)],
+        "changes": [{"op": c.op, "kind": c.kind, "name": c.name, "region": c.region, "why": c.why}
+                    for c in result.plan.changes],
+        "findings": [{k: d.get(k) for k in ("action", "service", "holder", "reason")} for d in findings(result)],
+        "failures": result.failures,
+    }, indent=2)

@@ -1,0 +1,74 @@
+"""The live routing table of the shared load balancer: host → path → service → regions, read from the URL map
+and the backend services (`python main.py routes`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from shared.clients import ComputeClients
+from shared.load_balancer import get_url_map, list_marked_backend_services, neg_regions
+from shared.naming import last_segment, parse_marker
+
+
+@dataclass(frozen=True)
+class Route:
+    host: str
+    path: str
+    service: str  # project/service for runway's routes; the backend's name otherwise
+    regions: tuple[str, ...]
+    backend: str
+    owner: str  # the runway owner id, or "" for what runway does not manage
+
+
+def read_routes(compute: ComputeClients, project: str, url_map: str) -> tuple[list[Route], str]:
+    """Every path rule of the URL map, one row per host and path, and the map's default backend."""
+    umap = get_url_map(compute, project, url_map)
+    backends = {b["name"]: b for b in list_marked_backend_services(compute, project)}
+    matchers = {m.get("name"): m for m in umap.get("pathMatchers", [])}
+    rows: list[Route] = []
+    for host_rule in umap.get("hostRules", []):
+        matcher = matchers.get(host_rule.get("pathMatcher"), {})
+        for rule in matcher.get("pathRules", []):
+            backend = last_segment(str(rule.get("service", "")))
+            marker = parse_marker(backends.get(backend, {}).get("description"))
+            regions = tuple(sorted(neg_regions(backends.get(backend))))
+            for host in host_rule.get("hosts", []):
+                for path in rule.get("paths", []):
+                    rows.append(Route(host, path, str(marker.ref) if marker else backend, regions, backend,
+                                      marker.owner if marker else ""))
+    rows.sort(key=lambda r: (r.host, r.path))
+    return rows, last_segment(str(umap.get("defaultService", "")))
+
+
+def as_table(rows: list[Route], default: str) -> str:
+    header = ("HOST", "PATH", "SERVICE", "REGIONS", "BACKEND")
+    lines = [header] + [(r.host, r.path, r.service, ",".join(r.regions) or "-", r.backend) for r in rows]
+    lines.append(("*", "(anything else)", "-", "-", default))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)
+
+
+def as_json(rows: list[Route], default: str) -> str:
+    return json.dumps({"default_backend": default, "routes": [asdict(r) for r in rows]}, indent=2)
+
+
+def as_mermaid(rows: list[Route], default: str, url_map: str) -> str:
+    """A flowchart: the URL map, its hosts, and the services each path reaches (paste into any Markdown)."""
+    lines = ["flowchart LR", f'  lb["URL map {url_map}"]']
+    hosts = sorted({r.host for r in rows})
+    services = sorted({(r.service, r.regions) for r in rows})
+    host_id = {h: f"h{i}" for i, h in enumerate(hosts)}
+    service_id = {s: f"s{i}" for i, s in enumerate(services)}
+    for host, hid in host_id.items():
+        lines.append(f'  lb --> {hid}["{host}"]')
+    for (service, regions), sid in service_id.items():
+        lines.append(f'  {sid}["{service}<br/>{", ".join(regions) or "no NEG"}"]')
+    edges: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        edges.setdefault((host_id[r.host], service_id[(r.service, r.regions)]), []).append(r.path)
+    for (hid, sid), paths in sorted(edges.items()):
+        lines.append(f'  {hid} -->|"{", ".join(paths)}"| {sid}')
+    lines.append(f'  lb -.->|"default"| d["{default}"]')
+    return "\n".join(lines)
