@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv test lint demo emulator clean
+.PHONY: venv test lint demo up emulator bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,17 @@ test: $(STAMP)
 	scripts/checkov.sh
 
 demo: $(STAMP)
-	$(BIN)/python -m emulator
+	$(BIN)/python main.py demo
+
+up: $(STAMP)
+	$(BIN)/python main.py up
 
 emulator: $(STAMP)
 	$(BIN)/python -m emulator
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.routes_burst
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -75,7 +75,7 @@ class Story:
         gcloud = shutil.which("gcloud")
         if gcloud:
             config_dir = Path(tempfile.mkdtemp(prefix="runway-demo-gcloud-"))
-            env = {**os.environ, **self.stack.gcloud_env(config_dir)}
+            env = {**os.environ, **self.stack.gcloud_env(config_dir, principal="dana@example.com")}
             command = [gcloud, "run", "services", "update", name, "--region", REGION, "--update-labels", label,
                        "--quiet"]
             self.show("$ " + " ".join(["gcloud", *command[1:]]))

@@ -97,11 +97,14 @@ class LocalStack:
                 return
         raise TimeoutError("events kept coming: the system did not settle")
 
-    def gcloud_env(self, config_dir: Path) -> dict[str, str]:
-        """What a user exports to point the real gcloud CLI at the emulator (gcp-facts.md §8)."""
+    def gcloud_env(self, config_dir: Path, principal: str = "gcloud-user@example.com") -> dict[str, str]:
+        """What a user exports to point the real gcloud CLI at the emulator (gcp-facts.md §8).
+
+        The access token is the principal's email: the emulator takes it as the caller's identity, so the
+        audit log says who ran the gcloud command."""
         token = config_dir / "token"
         config_dir.mkdir(parents=True, exist_ok=True)
-        token.write_text("emulator-token\n")
+        token.write_text(principal + "\n")
         host = self.url.split("//", 1)[1]
         address, port = host.split(":")
         return {

@@ -9,6 +9,7 @@ from flask import request
 from .state import DEFAULT_PRINCIPAL
 
 PRINCIPAL_HEADER = "X-Emulator-Principal"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 
 # gcloud run prepends the region to the API host (`us-central1-run.emulator.invalid`) and, sent through
 # the emulator as a proxy, the request line keeps that host (gcp-facts.md §8).
@@ -16,7 +17,15 @@ _REGIONAL_HOST = re.compile(r"^(?P<region>[a-z]+-[a-z]+[0-9]+)-[a-z0-9.-]+")
 
 
 def principal() -> str:
-    return request.headers.get(PRINCIPAL_HEADER) or DEFAULT_PRINCIPAL
+    """Who is calling: the `X-Emulator-Principal` header, else a bearer token that is an email address (how
+    a gcloud user picks an identity: `CLOUDSDK_AUTH_ACCESS_TOKEN_FILE` holding `dana@example.com`), else the
+    default developer."""
+    if header := request.headers.get(PRINCIPAL_HEADER):
+        return header
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and _EMAIL.fullmatch(token.strip()):
+        return token.strip()
+    return DEFAULT_PRINCIPAL
 
 
 def region_from_host() -> str | None:

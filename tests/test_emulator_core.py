@@ -85,3 +85,21 @@ def test_paging_omits_token_on_last_page() -> None:
 def test_paging_rejects_garbage_token() -> None:
     with pytest.raises(ApiError, match="Invalid page token"):
         page([1], 1, "garbage!", default=50, maximum=500)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, "developer@example.com"),
+        ({"X-Emulator-Principal": "alice@example.com"}, "alice@example.com"),
+        ({"Authorization": "Bearer dana@example.com"}, "dana@example.com"),
+        ({"Authorization": "Bearer ya29.opaque-token"}, "developer@example.com"),
+        ({"Authorization": "Bearer dana@example.com", "X-Emulator-Principal": "alice@example.com"},
+         "alice@example.com"),
+    ],
+    ids=["default", "header", "email-token", "opaque-token", "header-wins"],
+)
+def test_caller_identity(emulator: EmulatorServer, headers: dict[str, str], expected: str) -> None:
+    requests.get(f"{emulator.url}/v2/nothing", headers=headers, timeout=5)
+    [call] = requests.get(f"{emulator.url}/_emulator/requests", timeout=5).json()["requests"]
+    assert call["principal"] == expected

@@ -1,0 +1,28 @@
+"""The README's main command, as a user runs it: `python main.py demo` (what `make demo` calls)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_demo_plays_the_whole_story_and_exits_zero() -> None:
+    done = subprocess.run([sys.executable, "main.py", "demo"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=240, check=False)
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
+    assert "UNEXPECTED" not in out
+    for step in range(1, 8):
+        assert f"[{step}] " in out
+    assert out.count("    ok: ") == 8  # every check the story makes
+    assert "route_conflict, holder runway-demo/catalog" in out
+    assert "HTTP 200: 4 services, changes: none" in out
+    assert "*     /products        runway-demo/catalog" in out
+    assert "Decisions by action" in out and "Route conflicts" in out
+    assert "everything stopped" in out
