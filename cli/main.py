@@ -197,9 +197,7 @@ def replay(event_file: io.TextIOBase, functions: str, dry_run: bool, fmt: str) -
             events.append(event_from_log_entry(item))
         else:
             raise click.UsageError(f"{event_file.name}: neither an Eventarc delivery nor an audit LogEntry")
-    if dry_run:
-        os.environ["RUNWAY_DRY_RUN"] = "true"
-    load({})  # fail early, with exit 2, on bad configuration
+    config = load({"RUNWAY_DRY_RUN": "true" if dry_run else None})
     targets = ["enforce_ingress", "sync_routes"] if functions == "all" else [functions]
     findings = False
     for event in events:
@@ -208,7 +206,7 @@ def replay(event_file: io.TextIOBase, functions: str, dry_run: bool, fmt: str) -
             quiet = io.StringIO()  # the decision line is printed below, formatted
             try:
                 with contextlib.redirect_stdout(quiet):
-                    record = module.handle(event)
+                    record = module.handle(event, config=config)
             except RunwayApiError as exc:
                 record = json.loads(quiet.getvalue().splitlines()[-1]) if quiet.getvalue() else {"error": str(exc)}
             findings |= record.get("severity") == "ERROR" or "error" in record

@@ -18,14 +18,16 @@ def handle_service_event(
     work: Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]],
     *,
     handles_deletes: bool,
+    config: Config | None = None,
 ) -> dict[str, Any]:
     """Decode the event, run `work` on a service event, and log exactly one outcome for anything else.
 
     Returns the decision record. Temporary API failures are logged as `api_error` and re-raised, so the
     function answers non-2xx and Eventarc redelivers; permanent ones are logged and acknowledged. A bad
-    configuration raises too: every event is retried once the platform team fixes it.
+    configuration raises too: every event is retried once the platform team fixes it. `config` is given by
+    the CLI's `replay` (with its overrides); deployed functions read the environment.
     """
-    config = load_config()
+    config = config or load_config()
     log = DecisionLog(function=function, dry_run=config.dry_run, trace=TraceContext.from_headers(headers),
                       project=config.project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
     decoded = events.decode(event)

@@ -15,8 +15,8 @@ from ._invocation import handle_service_event
 FUNCTION = "enforce_ingress"
 
 
-def handle(event: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return handle_service_event(FUNCTION, event, headers, _enforce, handles_deletes=False)
+def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config | None = None) -> dict[str, Any]:
+    return handle_service_event(FUNCTION, event, headers, _enforce, handles_deletes=False, config=config)
 
 
 def _enforce(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from ._invocation import handle_service_event
 FUNCTION = "sync_routes"
 
 
-def handle(event: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return handle_service_event(FUNCTION, event, headers, _sync, handles_deletes=True)
+def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config | None = None) -> dict[str, Any]:
+    return handle_service_event(FUNCTION, event, headers, _sync, handles_deletes=True, config=config)
 
 
 def _sync(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:
