@@ -57,10 +57,11 @@ resource "google_project_iam_custom_role" "sync_routes" {
   permissions = [
     "compute.backendServices.create",             # backendServices.insert
     "compute.backendServices.delete",             # backendServices.delete
-    "compute.backendServices.get",                # backendServices.get
+    "compute.backendServices.get",                # backendServices.get: a create met one; is it ours?
+    "compute.backendServices.list",               # backendServices.list: markers name who holds a path
     "compute.backendServices.setSecurityPolicy",  # backendServices.setSecurityPolicy (RUNWAY_SECURITY_POLICY)
     "compute.backendServices.update",             # backendServices.patch (regions' NEGs added/removed)
-    "compute.backendServices.use",                # urlMaps.patch: path rules that point at runway's backend services
+    "compute.backendServices.use",                # urlMaps.update: path rules that point at runway's backend services
     "compute.globalOperations.get",               # wait for backend-service and URL-map operations
     "compute.regionNetworkEndpointGroups.create", # regionNetworkEndpointGroups.insert
     "compute.regionNetworkEndpointGroups.delete", # regionNetworkEndpointGroups.delete
@@ -69,8 +70,7 @@ resource "google_project_iam_custom_role" "sync_routes" {
     "compute.regionOperations.get",               # wait for NEG operations
     "compute.securityPolicies.use",               # backendServices.setSecurityPolicy: attach the Cloud Armor policy
     "compute.urlMaps.get",                        # urlMaps.get (rules and fingerprint)
-    "compute.urlMaps.update",                     # urlMaps.patch with the fingerprint just read
-    "compute.urlMaps.validate",                   # urlMaps.validate before a write
+    "compute.urlMaps.update",                     # urlMaps.update (PUT) with the fingerprint just read
     "run.services.get",                           # re-read the service named by the event (labels, annotation)
   ]
 }
@@ -83,7 +83,7 @@ resource "google_project_iam_custom_role" "reconcile_all" {
     "compute.backendServices.create",
     "compute.backendServices.delete",
     "compute.backendServices.get",
-    "compute.backendServices.list", # garbage collection: find runway's backend services
+    "compute.backendServices.list", # markers of every backend service; garbage collection
     "compute.backendServices.setSecurityPolicy",
     "compute.backendServices.update",
     "compute.backendServices.use",
@@ -97,7 +97,6 @@ resource "google_project_iam_custom_role" "reconcile_all" {
     "compute.securityPolicies.use",
     "compute.urlMaps.get",
     "compute.urlMaps.update",
-    "compute.urlMaps.validate",
     "run.services.get",
     "run.services.list", # the sweep: every service in every configured region
     "run.services.update",

@@ -55,9 +55,9 @@ SYNC_PERMISSIONS = {
     "compute.globalOperations.get",
     "compute.urlMaps.get",
     "compute.urlMaps.update",
-    "compute.urlMaps.validate",
+    "compute.backendServices.list",
 }
-SWEEP_PERMISSIONS = {"run.services.list", "compute.backendServices.list", "compute.regionNetworkEndpointGroups.list"}
+SWEEP_PERMISSIONS = {"run.services.list", "compute.regionNetworkEndpointGroups.list"}
 EXPECTED_PERMISSIONS = {
     "enforce_ingress": ENFORCE_PERMISSIONS,
     "sync_routes": SYNC_PERMISSIONS,
