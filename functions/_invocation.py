@@ -43,8 +43,9 @@ def handle_service_event(
     try:
         return work(decoded, config, log)
     except errors.RunwayApiError as exc:
-        log.decide("api_error", service=decoded.key, reason=str(exc), retryable=exc.temporary, code=exc.code,
-                   api_method=exc.method, message=f"{'will retry' if exc.temporary else 'gave up'}: {exc}")
+        record = log.decide("api_error", service=decoded.key, reason=str(exc), retryable=exc.temporary,
+                            code=exc.code, api_method=exc.method,
+                            message=f"{'will retry' if exc.temporary else 'gave up'}: {exc}")
         if exc.temporary:
             raise
-        return {"action": "api_error", "reason": str(exc)}
+        return record
