@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.decision_log import Action
 from shared.naming import (
     Marker,
     ServiceRef,
@@ -74,12 +75,13 @@ KIND_BACKEND_SERVICE = "backend_service"
 KIND_SECURITY_POLICY = "security_policy"
 KIND_URL_MAP = "url_map"
 
-ROUTE_REGISTERED = "route_registered"
-ROUTE_UPDATED = "route_updated"
-ROUTE_REMOVED = "route_removed"
-ROUTE_UNCHANGED = "route_unchanged"
-ROUTE_CONFLICT = "route_conflict"
-ROUTE_INVALID = "route_invalid"
+# The outcomes are decision-log actions (design §6); one spelling, in shared.decision_log.
+ROUTE_REGISTERED = Action.ROUTE_REGISTERED.value
+ROUTE_UPDATED = Action.ROUTE_UPDATED.value
+ROUTE_REMOVED = Action.ROUTE_REMOVED.value
+ROUTE_UNCHANGED = Action.ROUTE_UNCHANGED.value
+ROUTE_CONFLICT = Action.ROUTE_CONFLICT.value
+ROUTE_INVALID = Action.ROUTE_INVALID.value
 
 # gcp-facts §4: "path rules per path matcher: 1,000" and "predicates per path matcher: 1,000" are unverified;
 # counting every path (not rule) against 1000 stays under both readings.

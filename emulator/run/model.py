@@ -244,31 +244,7 @@ class RunStore:
         self, project: str, region: str, service_id: str, spec: dict[str, Any], v1_extra: dict[str, Any], principal: str
     ) -> tuple[ServiceRecord, Operation]:
         """What a create would store, without storing it (validateOnly, dry runs)."""
-        if (project, region, service_id) in self.services:
-            raise ApiError(409, f"Resource '{service_id}' already exists.", status="ALREADY_EXISTS")
-        at = now()
-        record = ServiceRecord(
-            project=project,
-            region=region,
-            service_id=service_id,
-            spec=with_defaults(spec, project),
-            v1_extra=copy.deepcopy(v1_extra),
-            uid=str(uuid.uuid4()),
-            generation=1,
-            version=self._peek_version(at),
-            create_time=at,
-            update_time=at,
-            creator=principal,
-            last_modifier=principal,
-            revision_count=0,
-            latest_created_revision="",
-            previous_ready_revision=None,
-            previous_ingress=None,
-            ready_at=monotonic(),
-            ready_time=at,
-        )
-        self._new_revision(record)
-        return record, self._operation(record, "create", at)
+        return self._build(project, region, service_id, spec, v1_extra, principal, delay=0.0, store=False)
 
     def create(
         self,
@@ -279,6 +255,20 @@ class RunStore:
         v1_extra: dict[str, Any],
         principal: str,
         delay: float,
+    ) -> tuple[ServiceRecord, Operation]:
+        return self._build(project, region, service_id, spec, v1_extra, principal, delay=delay, store=True)
+
+    def _build(
+        self,
+        project: str,
+        region: str,
+        service_id: str,
+        spec: dict[str, Any],
+        v1_extra: dict[str, Any],
+        principal: str,
+        *,
+        delay: float,
+        store: bool,
     ) -> tuple[ServiceRecord, Operation]:
         if (project, region, service_id) in self.services:
             raise ApiError(409, f"Resource '{service_id}' already exists.", status="ALREADY_EXISTS")
@@ -291,7 +281,8 @@ class RunStore:
             v1_extra=copy.deepcopy(v1_extra),
             uid=str(uuid.uuid4()),
             generation=1,
-            version=self._next_version(at),
+            # A preview must not consume a version: the next real write would skip one.
+            version=self._next_version(at) if store else self._peek_version(at),
             create_time=at,
             update_time=at,
             creator=principal,
@@ -305,8 +296,9 @@ class RunStore:
         )
         self._new_revision(record)
         op = self._operation(record, "create", at)
-        self.services[record.key] = record
-        self.operations[op.name] = op
+        if store:
+            self.services[record.key] = record
+            self.operations[op.name] = op
         return record, op
 
     def preview_update(
