@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 # Reasons from Google's error envelope (`errors[].reason`, ErrorInfo.reason) that change the kind.
 # Compute's `quotaExceeded` is deliberately absent: it is a resource-count quota, which waiting does not fix.
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
+_NOT_READY_REASONS = frozenset({"resourceNotReady", "RESOURCE_NOT_READY"})
 _IN_USE_REASONS = frozenset({"resourceInUseByAnotherResource", "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"})
 _ALREADY_EXISTS_REASONS = frozenset({"alreadyExists", "ALREADY_EXISTS", "RESOURCE_ALREADY_EXISTS"})
 
@@ -100,6 +101,11 @@ class PreconditionFailed(TemporaryError):
 
 class ResourceInUse(TemporaryError):
     """400 `resourceInUseByAnotherResource`: a delete raced a reference that will go away (design §4)."""
+
+
+class ResourceNotReady(TemporaryError):
+    """400 `resourceNotReady`: a reference to an object whose own create is still running (a concurrent
+    invocation made it a moment ago). Waiting fixes it."""
 
 
 class RateLimited(TemporaryError):
@@ -206,6 +212,9 @@ def _from_status(code: int | None, message: str, info: dict[str, Any], **context
     in_use = next((r for r in reasons if r in _IN_USE_REASONS), None)
     if in_use:
         return make(ResourceInUse, in_use)
+    not_ready = next((r for r in reasons if r in _NOT_READY_REASONS), None)
+    if not_ready:
+        return make(ResourceNotReady, not_ready)
     if code in (401, 403):
         return make(PermissionDenied)
     if code in (408, 499) or (code is not None and code >= 500):

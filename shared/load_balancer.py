@@ -136,7 +136,12 @@ def apply_changes(compute: ComputeClients, changes: Iterable[Change], url_map: J
     """
     result = ApplyResult()
     for change in changes:
-        _apply_one(compute, change, url_map, owner)
+        try:
+            _apply_one(compute, change, url_map, owner)
+        except errors.ResourceNotReady as exc:
+            # Something this change references is still being created by a concurrent invocation: by the time
+            # the caller has backed off and observed again, it is there (or the plan no longer needs it).
+            raise StaleObservation(str(exc)) from exc
         result.writes += 1
     return result
 
