@@ -6,7 +6,6 @@ Logging), never echoed from what the script asked for.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -74,8 +73,11 @@ class Story:
         """The v1 API path, as most users change labels: with the real gcloud where it is installed."""
         gcloud = shutil.which("gcloud")
         if gcloud:
+            from devstack.gcloud import gcloud_process_env
+
             config_dir = Path(tempfile.mkdtemp(prefix="runway-demo-gcloud-"))
-            env = {**os.environ, **self.stack.gcloud_env(config_dir, principal="dana@example.com")}
+            env = gcloud_process_env(self.stack.url, config_dir, project=PROJECT, region=REGION,
+                                     principal="dana@example.com")
             command = [gcloud, "run", "services", "update", name, "--region", REGION, "--update-labels", label,
                        "--quiet"]
             self.show("$ " + " ".join(["gcloud", *command[1:]]))

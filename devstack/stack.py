@@ -14,6 +14,7 @@ from emulator import EmulatorServer, Settings
 
 from .bootstrap import LoadBalancer, create_load_balancer, create_triggers
 from .functions import FunctionProcess
+from .gcloud import gcloud_env
 from .log_agent import LogAgent
 
 EVENT_FUNCTIONS = ("enforce_ingress", "sync_routes")
@@ -98,29 +99,8 @@ class LocalStack:
         raise TimeoutError("events kept coming: the system did not settle")
 
     def gcloud_env(self, config_dir: Path, principal: str = "gcloud-user@example.com") -> dict[str, str]:
-        """What a user exports to point the real gcloud CLI at the emulator (gcp-facts.md §8).
-
-        The access token is the principal's email: the emulator takes it as the caller's identity, so the
-        audit log says who ran the gcloud command."""
-        token = config_dir / "token"
-        config_dir.mkdir(parents=True, exist_ok=True)
-        token.write_text(principal + "\n")
-        host = self.url.split("//", 1)[1]
-        address, port = host.split(":")
-        return {
-            "CLOUDSDK_CONFIG": str(config_dir),
-            "CLOUDSDK_CORE_PROJECT": self.project,
-            "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
-            "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE": str(token),
-            "CLOUDSDK_PROXY_TYPE": "http",
-            "CLOUDSDK_PROXY_ADDRESS": address,
-            "CLOUDSDK_PROXY_PORT": port,
-            "CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN": "http://run.emulator.invalid/",
-            "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE": "http://compute.emulator.invalid/compute/v1/",
-            "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING": "http://logging.emulator.invalid/",
-            "CLOUDSDK_API_ENDPOINT_OVERRIDES_EVENTARC": "http://eventarc.emulator.invalid/",
-            "CLOUDSDK_RUN_REGION": self.region,
-        }
+        """What a user exports to point the real gcloud CLI at this stack's emulator."""
+        return gcloud_env(self.url, config_dir, project=self.project, region=self.region, principal=principal)
 
     def stop(self) -> None:
         for fn in self.functions.values():

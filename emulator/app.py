@@ -79,7 +79,7 @@ def _controls(emu: Emulator) -> Blueprint:
 
 
 def create_app(emu: Emulator) -> Flask:
-    app = Flask("emulator")
+    app = Flask("emulator", static_folder=None)  # no `/static/` route: the emulator serves only Google paths
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["emulator"] = emu
     app.register_blueprint(_controls(emu))

@@ -104,7 +104,8 @@ class ComputeApi:
             args,
             kind=f"{collection.kind}List",
             list_id=f"projects/{project}/{scope}/{collection.name}",
-            self_link=collection_url(project, scope, collection.name),
+            # SecurityPolicyList has no selfLink (compute.v1 discovery document); every other list here has one.
+            self_link=None if collection is SECURITY_POLICIES else collection_url(project, scope, collection.name),
         )
 
     def validate_url_map(self, project: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def list_body(
     *,
     kind: str,
     list_id: str,
-    self_link: str,
+    self_link: str | None,
 ) -> dict[str, Any]:
     """The list envelope: `items` and `nextPageToken` only when there is something to put in them."""
     selected = [item for item in items if parse_filter(args.get("filter"))(item)]
@@ -123,5 +123,6 @@ def list_body(
         body["items"] = chunk
     if token:
         body["nextPageToken"] = token
-    body["selfLink"] = self_link
+    if self_link is not None:
+        body["selfLink"] = self_link
     return body
