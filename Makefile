@@ -20,8 +20,8 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
 	scripts/checkov.sh
+	$(BIN)/python -m pytest
 
 demo: $(STAMP)
 	$(BIN)/python main.py demo
