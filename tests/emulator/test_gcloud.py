@@ -11,9 +11,7 @@ import base64
 import json
 import shutil
 import subprocess
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,6 @@ import requests
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1, run_v2
 from googleapiclient.discovery import build
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
 
 from devstack.bootstrap import create_triggers
 from devstack.gcloud import gcloud_process_env
@@ -32,6 +28,8 @@ from emulator import EmulatorServer
 from emulator.audit import AdminActivity
 from shared import clients
 from shared.methods import EVENT_TYPE, HANDLED_METHODS, SERVICE_NAME, V1_REPLACE
+
+from .receiver import Receiver
 
 PROJECT = "runway-demo"  # the emulator's default project, as `python -m emulator` serves it
 REGION = "us-central1"
@@ -91,55 +89,6 @@ def eventarc_client(endpoint: str) -> Any:
         client_options={"api_endpoint": endpoint},
         cache_discovery=False,
     )
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-class Receiver:
-    """An HTTP endpoint in a thread that records every request it gets and acknowledges it (204)."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self._lock = threading.Lock()
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/events"
-
-    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        with self._lock:
-            self.received.append(Received(request.path, dict(request.headers), request.get_data()))
-        return Response(status=204)(environ, start_response)
-
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 # ---------------------------------------------------------------------------------------------- Compute
