@@ -65,6 +65,7 @@ def up(port: int, logs: bool) -> None:
     """Start the local stack and keep it up: the emulator, the three functions, triggers, load balancer."""
     import signal
     import tempfile
+    import threading
 
     from devstack.stack import LocalStack
 
@@ -86,8 +87,12 @@ def up(port: int, logs: bool) -> None:
         click.echo(f"  gcloud run services update hello --region {stack.region} --update-labels public-route=true")
         click.echo("  python main.py routes")
         click.echo("\nCtrl-C to stop.")
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        # Both signals stop the stack cleanly (the functions are child processes that must not outlive it).
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        stop.wait()
+        click.echo("Stopping.")
 
 
 @cli.command()
