@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import errors
 from .clients import ComputeClients
-from .naming import last_segment, parse_marker
+from .naming import parse_marker
 from .route_plan import CREATE, DELETE, KIND_BACKEND_SERVICE, KIND_NEG, KIND_SECURITY_POLICY, KIND_URL_MAP, Change
 
 Json = dict[str, Any]
@@ -122,19 +121,16 @@ class StaleObservation(Exception):
     """What the plan was made from changed (412, or a 409 on an object of ours): observe and plan again."""
 
 
-@dataclass
-class ApplyResult:
-    writes: int = 0
-
-
-def apply_changes(compute: ComputeClients, changes: Iterable[Change], url_map: Json, owner: str) -> ApplyResult:
+def apply_changes(compute: ComputeClients, changes: Sequence[Change], url_map: Json, owner: str) -> None:
     """Run the plan's changes in order, each waiting for its operation.
 
     A URL map change is sent as a full `update` (PUT) of the map as read with the planner's host rules and path
     matchers: a JSON merge patch cannot empty a list (the client omits empty repeated fields), and the map's
     fingerprint still guards against concurrent writers.
     """
-    result = ApplyResult()
+    if sum(1 for change in changes if change.kind == KIND_URL_MAP) > 1:
+        # Each URL-map write spends the fingerprint it was planned with: a second one needs a new observation.
+        raise ValueError("a plan carries at most one URL map change")
     for change in changes:
         try:
             _apply_one(compute, change, url_map, owner)
@@ -142,8 +138,6 @@ def apply_changes(compute: ComputeClients, changes: Iterable[Change], url_map: J
             # Something this change references is still being created by a concurrent invocation: by the time
             # the caller has backed off and observed again, it is there (or the plan no longer needs it).
             raise StaleObservation(str(exc)) from exc
-        result.writes += 1
-    return result
 
 
 def _apply_one(compute: ComputeClients, change: Change, url_map: Json, owner: str) -> None:
@@ -189,7 +183,6 @@ def _apply_one(compute: ComputeClients, change: Change, url_map: Json, owner: st
         body = from_rest(compute_v1.UrlMap, full)
         _guarded("compute.urlMaps.update", resource, lambda: compute.url_maps.update(
             project=project, url_map=change.name, url_map_resource=body))
-        url_map.clear()  # the fingerprint is spent: a second write needs a fresh read
         return
     raise ValueError(f"unknown change kind {change.kind!r}")
 
@@ -219,7 +212,3 @@ def _guarded(method: str, resource: str, write: Any) -> None:
         _call(method, resource, lambda: _wait(write()))
     except errors.PreconditionFailed as exc:
         raise StaleObservation(f"{resource} changed since it was read") from exc
-
-
-def object_name(url: str) -> str:
-    return last_segment(url)
