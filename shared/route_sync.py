@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from .load_balancer import (
 from .model import ServiceKey
 from .naming import ServiceRef, backend_service_name, neg_name, parse_marker
 from .route_contract import decide_route
-from .route_plan import Observed, Outcome, Plan, PlanSettings, plan_service
+from .route_plan import ROUTE_CONFLICT, Observed, Outcome, Plan, PlanSettings, plan_service
 from .run_services import read_service
 
 if TYPE_CHECKING:
@@ -56,8 +57,14 @@ def observe_service(key: ServiceKey, *, config: Config, run: run_v2.ServicesClie
 
     The regions to look at are the event's plus those the service already has NEGs in (from its backend
     service), so a multi-region route is decided on every copy without sweeping every configured region.
+
+    The URL map is read first: every backend service it references then still exists when the backends are
+    listed (Compute refuses to delete one in use), so each path rule's owner is known from its marker. Read the
+    other way round, a backend made by a concurrent invocation between the two reads would look like a foreign
+    holder of its own path.
     """
     ref = ServiceRef(key.project, key.service)
+    url_map = get_url_map(compute, lb_project, config.require_url_map())
     backends = list_marked_backend_services(compute, lb_project)
     ours = next((b for b in backends if b.get("name") == backend_service_name(config.owner_id, ref.project, ref.service)
                  and (m := parse_marker(b.get("description"))) and m.owner == config.owner_id), None)
@@ -67,7 +74,6 @@ def observe_service(key: ServiceKey, *, config: Config, run: run_v2.ServicesClie
     negs = [n for region in regions
             if (n := get_neg(compute, key.project, region, neg_name(config.owner_id, key.project, region,
                                                                       key.service)))]
-    url_map = get_url_map(compute, lb_project, config.require_url_map())
     decision = decide_route(ref, facts, config.hosts) if facts else None
     return Observation(Observed(url_map=url_map, backend_services=backends, negs=negs), decision, regions)
 
@@ -84,9 +90,11 @@ def sync_service(key: ServiceKey, *, config: Config, log: DecisionLog, run: run_
         plan = plan_service(ref, seen.decision, seen.observed, settings)
         outcome = plan.outcome(ref)
         assert outcome is not None, "the planner reports on the service it was asked about"
-        if config.dry_run or plan.converged:
-            return log_outcome(log, key, outcome, plan)
         try:
+            if outcome.action == ROUTE_CONFLICT and plan.converged:
+                _confirm(compute, lb_project, settings.url_map, seen.observed.url_map)
+            if config.dry_run or plan.converged:
+                return log_outcome(log, key, outcome, plan)
             apply_changes(compute, plan.changes, dict(seen.observed.url_map), config.owner_id)
         except StaleObservation:
             time.sleep(random.uniform(0, delay))  # full jitter: concurrent writers don't retry in step
@@ -100,6 +108,13 @@ def sync_service(key: ServiceKey, *, config: Config, log: DecisionLog, run: run_
         f"the load balancer kept changing while {ref} was planned ({MAX_PLANS} attempts)",
         method="compute.urlMaps.update", resource=settings.url_map,
     )
+
+
+def _confirm(compute: ComputeClients, project: str, name: str, seen: Mapping[str, Any]) -> None:
+    """A refusal is only as good as the map it was decided on: if the map changed since (a holder leaving at
+    this very moment), decide again instead of refusing for good."""
+    if get_url_map(compute, project, name).get("fingerprint") != seen.get("fingerprint"):
+        raise StaleObservation(f"URL map {name} changed while a conflict was decided")
 
 
 def log_outcome(log: DecisionLog, key: ServiceKey | str, outcome: Outcome, plan: Plan) -> dict[str, Any]:

@@ -93,10 +93,11 @@ def _routes(config: Config, compute: ComputeClients, project: str, regions: tupl
     delay = BACKOFF_INITIAL
     plan = Plan()
     for _ in range(MAX_PLANS):
+        # The URL map first, so every backend it references is in the list that follows (route_sync explains).
+        url_map = get_url_map(compute, project, settings.url_map)
         backends = list_marked_backend_services(compute, project)
         neg_scope = sorted(set(regions).union(*(neg_regions(b) for b in backends)))
         negs = list_owned_negs(compute, project, neg_scope, config.owner_id)
-        url_map = get_url_map(compute, project, settings.url_map)
         plan = plan_sweep(decisions, Observed(url_map=url_map, backend_services=backends, negs=negs), settings)
         if config.dry_run or plan.converged:
             return plan, False
