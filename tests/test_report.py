@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -633,3 +635,26 @@ def test_summaries_render_without_the_emulator() -> None:
     assert format_table(summary).count("\n\n") == 10  # a blank line before each of the ten sections
     assert format_markdown(summary).count("\n### ") == 10
     assert format_csv(summary).count("\n") == 13
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
+                    reason="Chromium is not installed (Debian package `chromium`); docs/html-report.md has the check")
+def test_html_report_renders_its_chart_in_headless_chromium(env: dict[str, str], emulator: EmulatorServer,
+                                                            tmp_path: Any) -> None:
+    write(emulator, [BEFORE_WINDOW, *KNOWN])
+    page = tmp_path / "report.html"
+    assert run(env, *WINDOW, "--format", "html", "--output", str(page)).exit_code == 1
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    # What the browser built from the page, not the page's text: the chart is an SVG with one bar per busy hour.
+    assert dom.count("<svg") == 1 and dom.count('<g class="bar">') == len(BUSY_HOURS)
+    shot = tmp_path / "report.png"
+    subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, timeout=60, check=True)
+    png = shot.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # a blank page compresses to far less
