@@ -130,10 +130,10 @@ class Story:
         return sorted((r.host, r.path) for r in self.routes() if r.service == f"{PROJECT}/{service}")
 
     def owned_objects(self) -> tuple[list[str], list[str]]:
-        from shared.load_balancer import list_marked_backend_services, list_owned_negs
+        from shared.load_balancer import list_backend_services, list_negs, owned
 
-        backends = sorted(b["name"] for b in list_marked_backend_services(self.compute, PROJECT))
-        negs = sorted(n["name"] for n in list_owned_negs(self.compute, PROJECT, self.stack.regions, "runway"))
+        backends = sorted(b["name"] for b in owned(list_backend_services(self.compute, PROJECT), "runway"))
+        negs = sorted(n["name"] for n in owned(list_negs(self.compute, PROJECT, self.stack.regions), "runway"))
         return backends, negs
 
 

@@ -119,7 +119,6 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
     log = DecisionLog(function="cli.reconcile", dry_run=config.dry_run,
                       stream=sys.stderr if show_log else io.StringIO())
     try:
-        config.require_url_map()
         bar: Any = None
 
         def progress(done: int, total: int) -> None:
@@ -212,6 +211,8 @@ def replay(event_file: io.TextIOBase, functions: str, dry_run: bool, fmt: str) -
             try:
                 with contextlib.redirect_stdout(quiet):
                     record = module.handle(event, config=config)
+            except ConfigError as exc:
+                raise ConfigProblem(str(exc)) from exc
             except RunwayApiError as exc:
                 record = json.loads(quiet.getvalue().splitlines()[-1]) if quiet.getvalue() else {"error": str(exc)}
             findings |= record.get("severity") == "ERROR" or "error" in record

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from shared.clients import ComputeClients
-from shared.load_balancer import get_url_map, list_marked_backend_services, neg_regions
+from shared.load_balancer import get_url_map, list_backend_services, neg_regions
 from shared.naming import last_segment, parse_marker
 
 
@@ -24,7 +24,7 @@ class Route:
 def read_routes(compute: ComputeClients, project: str, url_map: str) -> tuple[list[Route], str]:
     """Every path rule of the URL map, one row per host and path, and the map's default backend."""
     umap = get_url_map(compute, project, url_map)
-    backends = {b["name"]: b for b in list_marked_backend_services(compute, project)}
+    backends = {b["name"]: b for b in list_backend_services(compute, project)}
     matchers = {m.get("name"): m for m in umap.get("pathMatchers", [])}
     rows: list[Route] = []
     for host_rule in umap.get("hostRules", []):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
-
-import requests
 
 from emulator import EmulatorServer, Settings
 
@@ -113,15 +110,3 @@ class LocalStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def client_env(url: str) -> dict[str, str]:
-    """Environment for runway's own code (CLI, library) to use the emulator."""
-    return {**os.environ, "RUNWAY_API_ENDPOINT": url}
-
-
-def health(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/_emulator/health", timeout=2).ok
-    except requests.RequestException:
-        return False

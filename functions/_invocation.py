@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared import errors, events
-from shared.config import Config, load_config
+from shared.config import Config, ConfigError, load_config
 from shared.decision_log import DecisionLog, TraceContext
 
 
@@ -24,14 +24,27 @@ def handle_service_event(
 
     Returns the decision record. Temporary API failures are logged as `api_error` and re-raised, so the
     function answers non-2xx and Eventarc redelivers; permanent ones are logged and acknowledged. A bad
-    configuration raises too: every event is retried once the platform team fixes it. `config` is given by
-    the CLI's `replay` (with its overrides); deployed functions read the environment.
+    configuration (a variable, or an object it names that does not exist) is logged and raised too: every
+    event is retried once the platform team fixes it. `config` is given by the CLI's `replay` (with its
+    overrides); deployed functions read the environment.
     """
-    config = config or load_config()
-    log = DecisionLog(function=function, dry_run=config.dry_run, trace=TraceContext.from_headers(headers),
-                      project=config.project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    log = DecisionLog(function=function, trace=TraceContext.from_headers(headers),
+                      project=os.environ.get("GOOGLE_CLOUD_PROJECT"))
     decoded = events.decode(event)
     log = log.bind(event_id=decoded.event_id, method=decoded.method, principal=decoded.principal)
+    try:
+        config = config or load_config()
+        log = log.bind(dry_run=config.dry_run, project=log.project or config.project)
+        return _handle(decoded, config, log, work, handles_deletes)
+    except ConfigError as exc:
+        log.decide("api_error", service=getattr(decoded, "key", None), reason=str(exc), retryable=True,
+                   variables=list(exc.variables), message=f"runway is misconfigured: {exc}")
+        raise
+
+
+def _handle(decoded: events.Decoded, config: Config, log: DecisionLog,
+            work: Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]],
+            handles_deletes: bool) -> dict[str, Any]:
     if isinstance(decoded, events.Invalid):
         return log.decide("event_invalid", reason=decoded.reason, message=f"malformed event: {decoded.reason}")
     if isinstance(decoded, events.Ignored):

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from shared import clients, errors
-from shared.config import load_config
+from shared.config import ConfigError, load_config
 from shared.decision_log import DecisionLog, TraceContext
 from shared.sweep import sweep
 
@@ -19,12 +19,17 @@ def handle(request: Any) -> tuple[dict[str, Any], int]:
     if request.method != "POST":
         # Cloud Scheduler POSTs; anything else (a probe, a crawler) must not start a sweep.
         return {"error": "POST to run the sweep"}, 405
-    config = load_config()
-    log = DecisionLog(function=FUNCTION, dry_run=config.dry_run, trace=TraceContext.from_headers(request.headers),
-                      project=config.project or os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    log = DecisionLog(function=FUNCTION, trace=TraceContext.from_headers(request.headers),
+                      project=os.environ.get("GOOGLE_CLOUD_PROJECT"))
     try:
+        config = load_config()
+        log = log.bind(dry_run=config.dry_run, project=log.project or config.project)
         result = sweep(config=config, log=log, run=clients.run_services(config.api_endpoint),
                        compute=clients.compute(config.api_endpoint))
+    except ConfigError as exc:
+        log.decide("api_error", reason=str(exc), retryable=True, variables=list(exc.variables),
+                   message=f"runway is misconfigured: {exc}")
+        return {"error": str(exc), "variables": list(exc.variables)}, 500
     except errors.RunwayApiError as exc:
         log.decide("api_error", reason=str(exc), retryable=exc.temporary, message=f"sweep failed: {exc}")
         return {"error": str(exc), "retryable": exc.temporary}, 500

@@ -68,9 +68,10 @@ resource "google_project_iam_custom_role" "sync_routes" {
     "compute.regionNetworkEndpointGroups.get",    # regionNetworkEndpointGroups.get
     "compute.regionNetworkEndpointGroups.use",    # backendServices.insert/patch: a backend that is a NEG
     "compute.regionOperations.get",               # wait for NEG operations
+    "compute.securityPolicies.get",               # securityPolicies.get: only to name a missing RUNWAY_SECURITY_POLICY
     "compute.securityPolicies.use",               # backendServices.setSecurityPolicy: attach the Cloud Armor policy
     "compute.urlMaps.get",                        # urlMaps.get (rules and fingerprint)
-    "compute.urlMaps.update",                     # urlMaps.update (PUT) with the fingerprint just read
+    "compute.urlMaps.update",                     # urlMaps.patch (PUT only to empty a list), fingerprint just read
     "run.services.get",                           # re-read the service named by the event (labels, annotation)
   ]
 }
@@ -94,6 +95,7 @@ resource "google_project_iam_custom_role" "reconcile_all" {
     "compute.regionNetworkEndpointGroups.list", # garbage collection: find runway's NEGs in each region
     "compute.regionNetworkEndpointGroups.use",
     "compute.regionOperations.get",
+    "compute.securityPolicies.get",
     "compute.securityPolicies.use",
     "compute.urlMaps.get",
     "compute.urlMaps.update",

@@ -126,6 +126,12 @@ class Config:
             raise ConfigError([("RUNWAY_REGIONS", "not set: expected comma-separated regions to sweep")])
         return self.regions
 
+    def require_project(self) -> str:
+        """The project a sweep lists services in and whose load balancer it plans."""
+        if not self.project:
+            raise ConfigError([("RUNWAY_PROJECT", "not set: expected the project whose services the sweep lists")])
+        return self.project
+
     def lb_project(self, key: ServiceKey) -> str:
         """The load balancer's project: `RUNWAY_PROJECT`, else the service's own."""
         return self.project or key.project

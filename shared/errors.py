@@ -163,6 +163,18 @@ def classify(exc: BaseException, *, method: str | None = None, resource: str | N
     raise TypeError(f"not an API or transport error: {type(exc).__name__}: {exc}")
 
 
+def call(method: str, resource: str | None, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a client method; an API or transport failure comes out classified, the original chained.
+
+    The one place where client exceptions turn into runway's kinds: callers above the API modules only ever
+    see RunwayApiError.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except API_ERRORS as exc:
+        raise classify(exc, method=method, resource=resource) from exc
+
+
 def is_transient(exc: BaseException) -> bool:
     """Retry predicate for `google.api_core.retry.Retry`: rate limits, server and transport failures only."""
     if not isinstance(exc, API_ERRORS) or isinstance(exc, gexc.RetryError):

@@ -37,7 +37,7 @@ def enforce_ingress(
     """
     for _ in range(MAX_ATTEMPTS):
         if facts is None:
-            facts = _call("get", key, read_service, client, key)
+            facts = read_service(client, key)
             if facts is None:
                 return log.decide("event_ignored", service=key, message=f"{key.service} no longer exists",
                                   reason="service not found")
@@ -49,7 +49,7 @@ def enforce_ingress(
             return log.decide(decision.action, service=key, **fields,
                               message=f"would set {key.service} ingress {fields['before']} -> {fields['after']}")
         try:
-            operation = _call("update", key, set_ingress, client, facts, decision.after)
+            operation = set_ingress(client, facts, decision.after)
         except errors.Conflict:
             facts = None  # someone changed it meanwhile: decide again on what is there now
             continue
@@ -64,10 +64,3 @@ def enforce_ingress(
 def _v1(ingress: str) -> str:
     """The short names users know from gcloud (`all`, `internal-and-cloud-load-balancing`)."""
     return V1_NAMES.get(ingress, ingress)
-
-
-def _call(method: str, key: ServiceKey, fn: Any, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except errors.API_ERRORS as exc:
-        raise errors.classify(exc, method=f"run.services.{method}", resource=key.name) from exc

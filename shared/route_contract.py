@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.config import DEFAULT_ALIAS
 from shared.model import ServiceFacts
 from shared.naming import ServiceRef
 
@@ -34,7 +35,6 @@ __all__ = [
 LABEL_ROUTE = "public-route"
 LABEL_HOST = "public-host"
 ANNOTATION_PATHS = "runway.dev/paths"
-DEFAULT_ALIAS = "default"
 
 # Compared case-insensitively: label values are lowercase on Cloud Run, but a hand-made `True` should not
 # become the slug `True` (which is invalid anyway) when the meaning is obvious.

@@ -67,7 +67,7 @@ from shared.naming import (
     security_policy_path,
     security_policy_url,
 )
-from shared.route_contract import DesiredRoute, NotPublished, RouteInvalid
+from shared.route_contract import Decision, DesiredRoute, NotPublished, RouteInvalid
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 KIND_NEG = "neg"
@@ -92,7 +92,6 @@ MAX_URL_MAP_BYTES = 900_000
 _DEFAULT_KEYS = ("defaultService", "defaultUrlRedirect", "defaultRouteAction")
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
-Decision = DesiredRoute | NotPublished | RouteInvalid
 Json = dict[str, Any]
 
 

@@ -1,16 +1,17 @@
 """One service's routes, end to end: observe the live objects, decide, plan, apply, log. (`sync_routes`)
 
-412 and a 409 on an object of ours mean the observation went stale under a concurrent writer: observe and
-plan again, a bounded number of times, with jittered backoff so concurrent events spread out.
+A 412, a 409 on an object of ours, or an object a change needs gone or not ready yet all mean the observation
+went stale under a concurrent writer: observe and plan again, a bounded number of times, with jittered
+backoff so concurrent events spread out (`replan`, shared with the sweep).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import errors
 from .clients import ComputeClients
@@ -22,11 +23,12 @@ from .load_balancer import (
     apply_changes,
     get_neg,
     get_url_map,
-    list_marked_backend_services,
+    list_backend_services,
     neg_regions,
+    owned,
 )
 from .model import ServiceKey
-from .naming import ServiceRef, backend_service_name, neg_name, parse_marker
+from .naming import ServiceRef, backend_service_name, neg_name
 from .route_contract import decide_route
 from .route_plan import ROUTE_CONFLICT, Observed, Outcome, Plan, PlanSettings, plan_service
 from .run_services import read_service
@@ -34,6 +36,7 @@ from .run_services import read_service
 if TYPE_CHECKING:
     from google.cloud import run_v2
 
+T = TypeVar("T")
 MAX_PLANS = 6
 BACKOFF_INITIAL = 0.2
 BACKOFF_MAX = 3.0
@@ -44,16 +47,22 @@ def plan_settings(config: Config, lb_project: str) -> PlanSettings:
                         hosts=config.hosts, security_policy=config.security_policy)
 
 
-@dataclass(frozen=True)
-class Observation:
-    observed: Observed
-    decision: Any  # DesiredRoute | NotPublished | RouteInvalid | None (gone everywhere)
-    regions: tuple[str, ...]
+def replan(attempt: Callable[[], T], *, what: str, url_map: str) -> T:
+    """Run `attempt` (observe, plan, apply) until its observation holds up, at most MAX_PLANS times."""
+    delay = BACKOFF_INITIAL
+    for _ in range(MAX_PLANS):
+        try:
+            return attempt()
+        except StaleObservation:
+            time.sleep(random.uniform(0, delay))  # full jitter: concurrent writers don't retry in step
+            delay = min(delay * 2, BACKOFF_MAX)
+    raise errors.PreconditionFailed(f"the load balancer kept changing while {what} was planned ({MAX_PLANS} "
+                                    "attempts)", method="compute.urlMaps.patch", resource=url_map)
 
 
 def observe_service(key: ServiceKey, *, config: Config, run: run_v2.ServicesClient, compute: ComputeClients,
-                    lb_project: str) -> Observation:
-    """Everything the planner needs for one service, in as few reads as the contract allows.
+                    lb_project: str) -> tuple[Observed, Any]:
+    """Everything the planner needs for one service, in as few reads as the contract allows, and its decision.
 
     The regions to look at are the event's plus those the service already has NEGs in (from its backend
     service), so a multi-region route is decided on every copy without sweeping every configured region.
@@ -65,49 +74,45 @@ def observe_service(key: ServiceKey, *, config: Config, run: run_v2.ServicesClie
     """
     ref = ServiceRef(key.project, key.service)
     url_map = get_url_map(compute, lb_project, config.require_url_map())
-    backends = list_marked_backend_services(compute, lb_project)
-    ours = next((b for b in backends if b.get("name") == backend_service_name(config.owner_id, ref.project, ref.service)
-                 and (m := parse_marker(b.get("description"))) and m.owner == config.owner_id), None)
-    regions = tuple(sorted({key.region} | neg_regions(ours)))
-    facts = [f for region in regions if (f := _run_call(read_service, run, ServiceKey(key.project, region,
-                                                                                       key.service)))]
+    backends = list_backend_services(compute, lb_project)
+    mine = backend_service_name(config.owner_id, ref.project, ref.service)
+    ours = next((b for b in owned(backends, config.owner_id) if b.get("name") == mine), None)
+    regions = sorted({key.region} | neg_regions(ours))
+    facts = [f for region in regions if (f := read_service(run, ServiceKey(key.project, region, key.service)))]
     negs = [n for region in regions
             if (n := get_neg(compute, key.project, region, neg_name(config.owner_id, key.project, region,
                                                                       key.service)))]
     decision = decide_route(ref, facts, config.hosts) if facts else None
-    return Observation(Observed(url_map=url_map, backend_services=backends, negs=negs), decision, regions)
+    return Observed(url_map=url_map, backend_services=backends, negs=negs), decision
 
 
 def sync_service(key: ServiceKey, *, config: Config, log: DecisionLog, run: run_v2.ServicesClient,
                  compute: ComputeClients) -> dict[str, Any]:
     """Make the load balancer match one service's labels; log and return the decision."""
+    if key.project.isdigit() and (live := read_service(run, key)) is not None:
+        # The event named the project by number (ids start with a letter); names and markers use the project id
+        # the API answers with, so every event about one service plans the same objects.
+        key = dataclasses.replace(key, project=live.key.project)
     lb_project = config.lb_project(key)
     settings = plan_settings(config, lb_project)
     ref = ServiceRef(key.project, key.service)
-    delay = BACKOFF_INITIAL
-    for _ in range(MAX_PLANS):
-        seen = observe_service(key, config=config, run=run, compute=compute, lb_project=lb_project)
-        plan = plan_service(ref, seen.decision, seen.observed, settings)
+
+    def attempt() -> dict[str, Any]:
+        observed, decision = observe_service(key, config=config, run=run, compute=compute, lb_project=lb_project)
+        plan = plan_service(ref, decision, observed, settings)
         outcome = plan.outcome(ref)
         assert outcome is not None, "the planner reports on the service it was asked about"
-        try:
-            if outcome.action == ROUTE_CONFLICT and plan.converged:
-                _confirm(compute, lb_project, settings.url_map, seen.observed.url_map)
-            if config.dry_run or plan.converged:
-                return log_outcome(log, key, outcome, plan)
-            apply_changes(compute, plan.changes, dict(seen.observed.url_map), config.owner_id)
-        except StaleObservation:
-            time.sleep(random.uniform(0, delay))  # full jitter: concurrent writers don't retry in step
-            delay = min(delay * 2, BACKOFF_MAX)
-            continue
-        except AdoptionRefused as refused:
-            return log.decide("route_conflict", service=key, holder=refused.holder, paths=list(outcome.paths),
-                              message=f"{ref}: {refused}")
+        if outcome.action == ROUTE_CONFLICT and plan.converged:
+            _confirm(compute, lb_project, settings.url_map, observed.url_map)
+        if not config.dry_run and not plan.converged:
+            try:
+                apply_changes(compute, plan.changes, dict(observed.url_map), config.owner_id)
+            except AdoptionRefused as refused:
+                return log.decide("route_conflict", service=key, holder=refused.holder, paths=list(outcome.paths),
+                                  message=f"{ref}: {refused}")
         return log_outcome(log, key, outcome, plan)
-    raise errors.PreconditionFailed(
-        f"the load balancer kept changing while {ref} was planned ({MAX_PLANS} attempts)",
-        method="compute.urlMaps.update", resource=settings.url_map,
-    )
+
+    return replan(attempt, what=str(ref), url_map=settings.url_map)
 
 
 def _confirm(compute: ComputeClients, project: str, name: str, seen: Mapping[str, Any]) -> None:
@@ -137,10 +142,3 @@ def log_outcome(log: DecisionLog, key: ServiceKey | str, outcome: Outcome, plan:
     if changes:
         fields["changes"] = changes
     return log.decide(outcome.action, service=key, message=outcome.why, **fields)
-
-
-def _run_call(fn: Any, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except errors.API_ERRORS as exc:
-        raise errors.classify(exc, method="run.services.get") from exc

@@ -1,42 +1,49 @@
-"""Reading Cloud Run services and writing their ingress: runway's only calls to the Run Admin API."""
+"""Reading Cloud Run services and writing their ingress: runway's only calls to the Run Admin API.
+
+Every function here raises `errors.RunwayApiError` kinds, never a client exception. Reads are retried on
+transient failures (idempotent); the write is not (the etag makes a blind retry pointless).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING
 
+from . import errors
 from .model import ServiceFacts, ServiceKey
 
 if TYPE_CHECKING:
     from google.cloud import run_v2
 
+READ_TIMEOUT = 30.0
+
 
 def facts_from_service(service: run_v2.Service) -> ServiceFacts:
-    created = service.create_time
     return ServiceFacts(
         key=ServiceKey.parse(service.name),
         ingress=service.ingress.name,
         labels=dict(service.labels),
         annotations=dict(service.annotations),
         etag=service.etag,
-        create_time=datetime.fromtimestamp(created.timestamp(), tz=created.tzinfo) if created else None,
+        create_time=service.create_time,  # a datetime subclass (proto-plus), or None when unset
     )
 
 
 def read_service(client: run_v2.ServicesClient, key: ServiceKey) -> ServiceFacts | None:
     """The live service, or None when it does not exist (deleted since the event)."""
-    from google.api_core import exceptions
-
     try:
-        return facts_from_service(client.get_service(name=key.name))
-    except exceptions.NotFound:
+        service = errors.call("run.services.get", key.name, client.get_service, name=key.name,
+                              retry=errors.default_retry(READ_TIMEOUT))
+    except errors.NotFound:
         return None
+    return facts_from_service(service)
 
 
 def list_services(client: run_v2.ServicesClient, project: str, region: str) -> Iterator[ServiceFacts]:
-    for service in client.list_services(parent=f"projects/{project}/locations/{region}"):
-        yield facts_from_service(service)
+    parent = f"projects/{project}/locations/{region}"
+    services = errors.call("run.services.list", parent, lambda: list(
+        client.list_services(parent=parent, retry=errors.default_retry(READ_TIMEOUT))))
+    return (facts_from_service(service) for service in services)
 
 
 def set_ingress(client: run_v2.ServicesClient, facts: ServiceFacts, ingress: str) -> str:
@@ -54,5 +61,5 @@ def set_ingress(client: run_v2.ServicesClient, facts: ServiceFacts, ingress: str
         service=run_v2.Service(name=facts.key.name, ingress=run_v2.IngressTraffic[ingress], etag=facts.etag),
         update_mask=field_mask_pb2.FieldMask(paths=["ingress"]),
     )
-    operation = client.update_service(request=request)
+    operation = errors.call("run.services.update", facts.key.name, client.update_service, request=request)
     return operation.operation.name

@@ -3,19 +3,20 @@
 Events can be missed (a trigger deleted for a while, retention exceeded, runway installed after the services
 existed), so the sweep re-derives everything from live state: ingress for each service, the desired routes of
 all of them at once, and garbage collection of what runway made for services that are gone or unlabeled.
+
+Regions: the configured ones plus every region runway has a NEG in. Triggers are global, so an event can publish
+a service anywhere; a sweep blind to that region would take its route down, and the next event put it back.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .clients import ComputeClients
-from .config import Config, ConfigError
+from .config import Config
 from .decision_log import DecisionLog
 from .ingress_enforcer import enforce_ingress
 from .load_balancer import (
@@ -23,15 +24,16 @@ from .load_balancer import (
     StaleObservation,
     apply_changes,
     get_url_map,
-    list_marked_backend_services,
-    list_owned_negs,
+    list_backend_services,
+    list_negs,
     neg_regions,
+    owned,
 )
 from .model import ServiceFacts
-from .naming import ServiceRef
+from .naming import ServiceRef, parse_marker
 from .route_contract import decide_routes
 from .route_plan import Observed, Plan, plan_sweep
-from .route_sync import BACKOFF_INITIAL, BACKOFF_MAX, MAX_PLANS, log_outcome, plan_settings
+from .route_sync import log_outcome, plan_settings, replan
 from .run_services import list_services
 
 if TYPE_CHECKING:
@@ -57,15 +59,14 @@ def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compu
           progress: Callable[[int, int], None] | None = None) -> SweepResult:
     """Enforce ingress on every service, then plan and (unless dry run) apply the whole load balancer.
 
-    `progress(done, total)` is called after each service's ingress decision (the CLI draws a bar with it).
+    Outcomes are logged once the plan is applied (or, in dry run, planned): a sweep that fails half-way logs
+    nothing it did not do, and raises. `progress(done, total)` follows the ingress pass (the CLI's bar).
     """
-    if not config.project:
-        raise ConfigError([("RUNWAY_PROJECT", "not set: the sweep needs the project whose services it lists")])
-    regions = config.require_regions()
-    project = config.project
+    project, regions, url_map = config.require_project(), config.require_regions(), config.require_url_map()
+    owner = config.owner_id
     result = SweepResult()
-    for region in regions:
-        result.services.extend(_call("run.services.list", lambda r=region: list(list_services(run, project, r))))
+    published_in = set().union(*(neg_regions(b) for b in owned(list_backend_services(compute, project), owner)))
+    result.services = _services(run, project, set(regions) | published_in)
 
     for done, facts in enumerate(result.services, start=1):
         try:
@@ -77,8 +78,32 @@ def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compu
         if progress is not None:
             progress(done, len(result.services))
 
-    result.plan, result.applied = _routes(config, compute, project, regions, result)
-    keys = {ServiceRef(f.key.project, f.key.service): f.key for f in result.services}
+    settings = plan_settings(config, project)
+
+    def attempt() -> tuple[Plan, list[ServiceFacts]]:
+        # The load balancer first, then the services: whatever an event publishes after these reads makes the
+        # URL-map write below fail its fingerprint (or a create meet our own object), and the sweep plans again;
+        # nothing an event did is mistaken for an orphan.
+        umap = get_url_map(compute, project, url_map)
+        backends = list_backend_services(compute, project)
+        scope = set(regions).union(*(neg_regions(b) for b in owned(backends, owner)))
+        negs = list_negs(compute, project, scope)
+        services = _services(run, project, scope)
+        observed = Observed(url_map=umap, backend_services=_in_scope(backends, project, owner),
+                            negs=_in_scope(negs, project, owner))
+        plan = plan_sweep(decide_routes(services, config.hosts), observed, settings)
+        if not config.dry_run and not plan.converged:
+            try:
+                apply_changes(compute, plan.changes, dict(umap), owner)
+            except AdoptionRefused as exc:
+                # A name of ours was taken between the reads and the write: the next observation sees the
+                # squatter, and the planner holds only the service it blocks.
+                raise StaleObservation(str(exc)) from exc
+        return plan, services
+
+    result.plan, services = replan(attempt, what="the sweep", url_map=url_map)
+    result.applied = not config.dry_run and not result.plan.converged
+    keys = {ServiceRef(f.key.project, f.key.service): f.key for f in services}
     for outcome in result.plan.outcomes:
         key = keys.get(outcome.service)
         service = key if key else f"projects/{outcome.service.project}/locations/-/services/{outcome.service.service}"
@@ -86,38 +111,17 @@ def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compu
     return result
 
 
-def _routes(config: Config, compute: ComputeClients, project: str, regions: tuple[str, ...],
-            result: SweepResult) -> tuple[Plan, bool]:
-    settings = plan_settings(config, project)
-    decisions = decide_routes(result.services, config.hosts)
-    delay = BACKOFF_INITIAL
-    plan = Plan()
-    for _ in range(MAX_PLANS):
-        # The URL map first, so every backend it references is in the list that follows (route_sync explains).
-        url_map = get_url_map(compute, project, settings.url_map)
-        backends = list_marked_backend_services(compute, project)
-        neg_scope = sorted(set(regions).union(*(neg_regions(b) for b in backends)))
-        negs = list_owned_negs(compute, project, neg_scope, config.owner_id)
-        plan = plan_sweep(decisions, Observed(url_map=url_map, backend_services=backends, negs=negs), settings)
-        if config.dry_run or plan.converged:
-            return plan, False
-        try:
-            apply_changes(compute, plan.changes, dict(url_map), config.owner_id)
-            return plan, True
-        except StaleObservation:
-            time.sleep(random.uniform(0, delay))
-            delay = min(delay * 2, BACKOFF_MAX)
-        except AdoptionRefused as refused:
-            # A name of ours is taken by someone else's object: report it and leave the rest to the next
-            # sweep, which plans around it once the planner sees the foreign object.
-            result.failures.append(str(refused))
-            return plan, False
-    raise errors.PreconditionFailed(f"the load balancer kept changing during the sweep ({MAX_PLANS} attempts)",
-                                    method="compute.urlMaps.update", resource=settings.url_map)
+def _services(run: run_v2.ServicesClient, project: str, regions: Iterable[str]) -> list[ServiceFacts]:
+    return [facts for region in sorted(regions) for facts in list_services(run, project, region)]
 
 
-def _call(method: str, fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except errors.API_ERRORS as exc:
-        raise errors.classify(exc, method=method) from exc
+def _in_scope(objects: list[dict[str, Any]], project: str, owner: str) -> list[dict[str, Any]]:
+    """What the sweep may plan about: everything not ours (foreign objects and other owners', which name holders
+    and block our names), and ours for services of this project only. Ours for another project's services were
+    made by events the sweep does not list; collecting them would unpublish services it never looked at."""
+    kept = []
+    for item in objects:
+        marker = parse_marker(item.get("description"))
+        if marker is None or marker.owner != owner or marker.project == project:
+            kept.append(item)
+    return kept

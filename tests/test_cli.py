@@ -133,3 +133,11 @@ def test_bad_configuration_exits_2_naming_the_variable(env: dict[str, str], monk
     assert code == 2 and "RUNWAY_HOSTS" in out
     code, out = invoke("routes")
     assert code == 2 and "RUNWAY_HOSTS" in out
+
+
+def test_replay_with_a_configuration_the_functions_refuse_exits_2(emulator: EmulatorServer, env: dict[str, str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNWAY_URL_MAP")
+    deploy(emulator, "hello", project="example-proj")
+    code, out = invoke("replay", str(EVENTS / "v1-replace-service.json"), "--function", "sync_routes")
+    assert code == 2 and "RUNWAY_URL_MAP" in out and "Traceback" not in out

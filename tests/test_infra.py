@@ -56,6 +56,7 @@ SYNC_PERMISSIONS = {
     "compute.urlMaps.get",
     "compute.urlMaps.update",
     "compute.backendServices.list",
+    "compute.securityPolicies.get",
 }
 SWEEP_PERMISSIONS = {"run.services.list", "compute.regionNetworkEndpointGroups.list"}
 EXPECTED_PERMISSIONS = {

@@ -112,13 +112,13 @@ def routing_table(stack: LocalStack) -> dict[tuple[str, str], str]:
 
 def runway_objects(stack: LocalStack) -> dict[str, list[str]]:
     """Names of every backend service and serverless NEG carrying runway's marker."""
-    from shared.load_balancer import list_marked_backend_services, list_owned_negs
+    from shared.load_balancer import list_backend_services, list_negs, owned
 
     compute = clients.compute(stack.url)
     return {
-        "backend_services": sorted(b["name"] for b in list_marked_backend_services(compute, stack.project)),
+        "backend_services": sorted(b["name"] for b in owned(list_backend_services(compute, stack.project), "runway")),
         "negs": sorted(f"{n['region'].rsplit('/', 1)[1]}/{n['name']}"
-                       for n in list_owned_negs(compute, stack.project, stack.regions, "runway")),
+                       for n in owned(list_negs(compute, stack.project, stack.regions), "runway")),
     }
 
 

@@ -1,0 +1,160 @@
+"""The sweep and the route applier against the emulator, in the races and corners a review found."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from google.cloud import compute_v1, run_v2
+
+from devstack.bootstrap import create_load_balancer
+from emulator import EmulatorServer
+from shared import clients
+from shared.config import Config, ConfigError
+from shared.decision_log import DecisionLog
+from shared.load_balancer import (
+    StaleObservation,
+    apply_changes,
+    get_url_map,
+    list_backend_services,
+    list_negs,
+    owned,
+)
+from shared.model import ServiceKey
+from shared.naming import ServiceRef, backend_service_name, neg_name
+from shared.route_plan import plan_service
+from shared.route_sync import observe_service, plan_settings, sync_service
+from shared.sweep import sweep
+
+P = "runway-demo"
+US, EU = "us-central1", "europe-west1"
+
+
+@pytest.fixture
+def lb(emulator: EmulatorServer) -> Iterator[EmulatorServer]:
+    create_load_balancer(emulator.url, P)
+    yield emulator
+
+
+def config(emulator: EmulatorServer, **env: str) -> Config:
+    values = {"RUNWAY_API_ENDPOINT": emulator.url, "RUNWAY_PROJECT": P, "RUNWAY_URL_MAP": "runway-lb",
+              "RUNWAY_REGIONS": US, "RUNWAY_SECURITY_POLICY": "runway-edge"}
+    return Config.from_env({**values, **env})
+
+
+def deploy(emulator: EmulatorServer, name: str, labels: dict[str, str], region: str = US) -> ServiceKey:
+    service = run_v2.Service(labels=labels, ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
+                             template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="x")]))
+    clients.run_services(emulator.url).create_service(parent=f"projects/{P}/locations/{region}", service_id=name,
+                                                      service=service).result()
+    return ServiceKey(P, region, name)
+
+
+def run_sweep(emulator: EmulatorServer, cfg: Config, **kwargs: Any) -> tuple[Any, list[dict[str, Any]]]:
+    out = io.StringIO()
+    result = sweep(config=cfg, log=DecisionLog(function="test", stream=out), run=clients.run_services(emulator.url),
+                   compute=clients.compute(emulator.url), **kwargs)
+    return result, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def sync(emulator: EmulatorServer, cfg: Config, key: ServiceKey) -> dict[str, Any]:
+    return sync_service(key, config=cfg, log=DecisionLog(function="test", stream=io.StringIO()),
+                        run=clients.run_services(emulator.url), compute=clients.compute(emulator.url))
+
+
+def paths(emulator: EmulatorServer) -> dict[str, str]:
+    umap = get_url_map(clients.compute(emulator.url), P, "runway-lb")
+    return {path: rule["service"].rsplit("/", 1)[1]
+            for matcher in umap.get("pathMatchers", []) for rule in matcher.get("pathRules", [])
+            for path in rule["paths"]}
+
+
+def test_a_route_published_while_the_sweep_runs_survives_it(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    deploy(lb, "steady", {"public-route": "true"})
+    published: list[dict[str, Any]] = []
+
+    def meanwhile(done: int, total: int) -> None:
+        if not published:  # an event publishes a new service while the sweep is still on ingress
+            published.append(sync(lb, cfg, deploy(lb, "fresh", {"public-route": "true"})))
+
+    run_sweep(lb, cfg, progress=meanwhile)
+    assert published[0]["action"] == "route_registered"
+    assert set(paths(lb).values()) == {backend_service_name("runway", P, "steady"),
+                                       backend_service_name("runway", P, "fresh")}
+
+
+def test_a_service_published_outside_the_configured_regions_is_kept(lb: EmulatorServer) -> None:
+    cfg = config(lb)  # RUNWAY_REGIONS=us-central1 only
+    for key in (deploy(lb, "euonly", {"public-route": "true"}, EU), deploy(lb, "multi", {"public-route": "m"}, US),
+                deploy(lb, "multi", {"public-route": "m"}, EU)):
+        assert sync(lb, cfg, key)["action"] in {"route_registered", "route_updated"}
+    result, _ = run_sweep(lb, cfg)
+    assert result.plan.converged, [c.why for c in result.plan.changes]
+    negs = {n["name"] for n in owned(list_negs(clients.compute(lb.url), P, [EU]), "runway")}
+    assert negs == {neg_name("runway", P, EU, "euonly"), neg_name("runway", P, EU, "multi")}
+
+
+def test_a_foreign_object_on_one_of_our_names_holds_only_that_service(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    deploy(lb, "aaa", {"public-route": "true"})
+    deploy(lb, "bbb", {"public-route": "true"})
+    squatter = compute_v1.NetworkEndpointGroup(name=neg_name("runway", P, US, "aaa"),
+                                               network_endpoint_type="SERVERLESS",
+                                               cloud_run=compute_v1.NetworkEndpointGroupCloudRun(service="aaa"))
+    clients.compute(lb.url).negs.insert(project=P, region=US, network_endpoint_group_resource=squatter).result()
+
+    _, lines = run_sweep(lb, cfg)
+    assert set(paths(lb).values()) == {backend_service_name("runway", P, "bbb")}
+    by_service = {line["service"].rsplit("/", 1)[1]: line for line in lines if line["action"].startswith("route_")}
+    assert by_service["bbb"]["action"] == "route_registered"
+    assert by_service["aaa"]["action"] == "route_conflict"
+    assert neg_name("runway", P, US, "aaa") in by_service["aaa"]["holder"]
+    again, _ = run_sweep(lb, cfg)  # and the next sweep is not stuck on it either
+    assert again.plan.converged
+
+
+def test_fields_this_client_does_not_know_survive_a_route_change(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    url = f"{lb.url}/compute/v1/projects/{P}/global/urlMaps/runway-lb"
+    current = requests.get(url, timeout=5).json()
+    reply = requests.patch(url, json={"newerApiField": {"kept": True}, "fingerprint": current["fingerprint"]},
+                           timeout=5)
+    assert reply.ok, reply.text
+    assert sync(lb, cfg, deploy(lb, "hello", {"public-route": "true"}))["action"] == "route_registered"
+    after = requests.get(url, timeout=5).json()
+    assert after["newerApiField"] == {"kept": True}
+    assert after["pathMatchers"][0]["name"] == "runway-default"
+
+
+def test_a_missing_security_policy_is_a_configuration_error_naming_the_variable(lb: EmulatorServer) -> None:
+    cfg = config(lb, RUNWAY_SECURITY_POLICY="runway-edgee")
+    with pytest.raises(ConfigError, match="RUNWAY_SECURITY_POLICY: Cloud Armor policy 'runway-edgee' does not exist"):
+        sync(lb, cfg, deploy(lb, "armored", {"public-route": "true"}))
+
+
+def test_a_missing_url_map_is_a_configuration_error_naming_the_variable(lb: EmulatorServer) -> None:
+    cfg = config(lb, RUNWAY_URL_MAP="no-such-map")
+    with pytest.raises(ConfigError, match="RUNWAY_URL_MAP: URL map 'no-such-map' does not exist"):
+        sync(lb, cfg, deploy(lb, "lost", {"public-route": "true"}))
+
+
+def test_an_object_removed_under_the_plan_makes_it_observe_again(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    key = deploy(lb, "flip", {"public-route": "true"})
+    compute = clients.compute(lb.url)
+    run = clients.run_services(lb.url)
+    observed, decision = observe_service(key, config=cfg, run=run, compute=compute, lb_project=P)
+    plan = plan_service(ServiceRef(P, "flip"), decision, observed, plan_settings(cfg, P))
+    assert [c.kind for c in plan.changes][:2] == ["neg", "backend_service"]
+    apply_changes(compute, plan.changes[:1], dict(observed.url_map), "runway")
+    # A concurrent removal (the label flipped off and on) deletes the NEG the rest of the plan builds on.
+    compute.negs.delete(project=P, region=US, network_endpoint_group=plan.changes[0].name).result()
+    with pytest.raises(StaleObservation):
+        apply_changes(compute, plan.changes[1:], dict(observed.url_map), "runway")
+    assert sync(lb, cfg, key)["action"] == "route_registered"
+    assert backend_service_name("runway", P, "flip") in {b["name"] for b in list_backend_services(compute, P)}
