@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .clock import now, rfc3339
@@ -90,10 +90,12 @@ def create_app(emu: Emulator) -> Flask:
     def inject_faults() -> Response | None:
         if request.path.startswith(CONTROL_PREFIX):
             return None
-        latency_ms, error = emu.faults.decide(request.method, request.path)
+        latency_ms, error, asynchronous = emu.faults.decide(request.method, request.path)
         if latency_ms:
             time.sleep(latency_ms / 1000)
-        if error is not None:
+        if error is not None and asynchronous and request.path.startswith("/compute/") and request.method != "GET":
+            g.operation_error = error  # the Compute handler answers with an operation that fails with it
+        elif error is not None:
             return json_response(error.body_for_path(request.path), error.code)
         return None
 

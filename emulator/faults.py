@@ -23,6 +23,10 @@ class FaultRule:
     remaining: int | None  # None: unlimited
     latency_ms: int
     message: str | None
+    # Compute only: accept the write, then fail its operation (with httpErrorStatusCode and httpErrorMessage),
+    # as production reports some failures (gcp-facts.md §3.5). Nothing is changed.
+    asynchronous: bool = False
+    reason: str | None = None  # Compute's reason string (e.g. resourceInUseByAnotherResource); default from status
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -33,6 +37,8 @@ class FaultRule:
             "remaining": self.remaining,
             "latencyMs": self.latency_ms,
             "message": self.message,
+            "asynchronous": self.asynchronous,
+            "reason": self.reason,
         }
 
 
@@ -72,8 +78,9 @@ class Faults:
             self.duplicate_deliveries = 0
             self.latency_ms = 0
 
-    def decide(self, method: str, path: str) -> tuple[int, ApiError | None]:
-        """The latency to add (ms) and the error to answer with, if any, for one request."""
+    def decide(self, method: str, path: str) -> tuple[int, ApiError | None, bool]:
+        """The latency to add (ms), the error to answer with if any, and whether that error belongs in the
+        request's operation rather than in the answer."""
         with self._lock:
             latency = self.latency_ms
             for rule in self.rules:
@@ -87,8 +94,8 @@ class Faults:
                     rule.remaining -= 1
                 latency += rule.latency_ms
                 if rule.status is not None:
-                    return latency, ApiError(rule.status, rule.message)
-            return latency, None
+                    return latency, ApiError(rule.status, rule.message, reason=rule.reason), rule.asynchronous
+            return latency, None, False
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -122,6 +129,8 @@ class Faults:
             remaining=None if count is None else int(_non_negative(count, "count")),
             latency_ms=int(_non_negative(raw.get("latencyMs", 0), "latencyMs")),
             message=raw.get("message"),
+            asynchronous=bool(raw.get("asynchronous", False)),
+            reason=raw.get("reason"),
         )
 
 

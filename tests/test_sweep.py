@@ -13,7 +13,7 @@ from google.cloud import compute_v1, run_v2
 
 from devstack.bootstrap import create_load_balancer
 from emulator import EmulatorServer
-from shared import clients
+from shared import clients, errors
 from shared.config import Config, ConfigError
 from shared.decision_log import DecisionLog
 from shared.load_balancer import (
@@ -158,3 +158,28 @@ def test_an_object_removed_under_the_plan_makes_it_observe_again(lb: EmulatorSer
         apply_changes(compute, plan.changes[1:], dict(observed.url_map), "runway")
     assert sync(lb, cfg, key)["action"] == "route_registered"
     assert backend_service_name("runway", P, "flip") in {b["name"] for b in list_backend_services(compute, P)}
+
+
+def test_a_failed_operation_is_a_temporary_error_and_the_redelivery_converges(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    key = deploy(lb, "bumpy", {"public-route": "true"})
+    rule = {"method": "POST", "path": "/networkEndpointGroups$", "status": 503, "count": 1, "asynchronous": True}
+    requests.post(f"{lb.url}/_emulator/faults", json={"rules": [rule]}, timeout=5).raise_for_status()
+    with pytest.raises(errors.ServerError, match=r"compute\.regionNetworkEndpointGroups\.insert"):
+        sync(lb, cfg, key)
+    assert paths(lb) == {}
+    assert sync(lb, cfg, key)["action"] == "route_registered"
+
+
+def test_an_in_use_failure_reported_by_the_operation_is_temporary(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    key = deploy(lb, "sticky", {"public-route": "true"})
+    assert sync(lb, cfg, key)["action"] == "route_registered"
+    clients.run_services(lb.url).delete_service(name=key.name).result()
+    rule = {"method": "DELETE", "path": "/backendServices/", "status": 400, "count": 1, "asynchronous": True,
+            "reason": "resourceInUseByAnotherResource", "message": "The backend service is in use."}
+    requests.post(f"{lb.url}/_emulator/faults", json={"rules": [rule]}, timeout=5).raise_for_status()
+    with pytest.raises(errors.ResourceInUse):
+        sync(lb, cfg, key)
+    assert sync(lb, cfg, key)["action"] == "route_removed"
+    assert owned(list_backend_services(clients.compute(lb.url), P), "runway") == []

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint
+from flask import Blueprint, g, request
 
 from ..context import principal
 from ..errors import ApiError, invalid
@@ -32,8 +32,9 @@ from .store import (
     Collection,
     Resource,
     Store,
+    new_id,
 )
-from .urls import Ref, check_name, collection_url, relative, scope_of
+from .urls import BASE_URL, Ref, check_name, collection_url, relative, scope_of
 
 if TYPE_CHECKING:
     from ..state import Emulator
@@ -182,16 +183,23 @@ class ComputeApi:
             if previous is not None:
                 return previous.render()  # a retried requestId is the same request: nothing is applied twice
             delay = self.emu.faults.operation_delay
-            target = apply(delay)
+            failure: ApiError | None = g.get("operation_error")
+            if failure is not None:
+                # An injected asynchronous failure: accepted, nothing changed, the operation ends in error.
+                target_link, target_id = _requested_target(), new_id()
+            else:
+                target = apply(delay)
+                target_link, target_id = target["selfLink"], target["id"]
             op = self.operations.create(
                 project=project,
                 region=region,
                 operation_type=operation_type,
-                target_link=target["selfLink"],
-                target_id=target["id"],
+                target_link=target_link,
+                target_id=target_id,
                 user=principal(),
                 request_id=request_id,
                 delay=delay,
+                error=failure,
             )
             return op.render()
 
@@ -278,3 +286,14 @@ def _check_request_id(request_id: str | None) -> None:
             f"Invalid value for field 'requestId': '{request_id}'. "
             "The request ID must be a valid UUID with the exception that zero UUID is not supported."
         )
+
+
+def _requested_target() -> str:
+    """The URL of the resource a write names, from the request itself (insert: the collection plus the body's name)."""
+    path = request.path.removeprefix("/compute/v1/")
+    if path.endswith("/setSecurityPolicy"):
+        path = path.rsplit("/", 1)[0]
+    elif request.method == "POST":
+        body = request.get_json(silent=True) or {}
+        path = f"{path}/{body.get('name', '')}"
+    return BASE_URL + path

@@ -1,17 +1,20 @@
 """Compute operations: every write answers with one, RUNNING until the configured delay has passed.
 
 The change itself is applied when the request is accepted (see `ComputeApi`); the operation only reports
-time passing. Status is derived from the clock on every read, so there is no background thread. Every
-failure is answered synchronously, so no operation ends in error (a failed one would need both
-`httpErrorStatusCode` and `httpErrorMessage`, or the python client takes it for a success).
+time passing. Status is derived from the clock on every read, so there is no background thread. Validation
+failures are answered synchronously; an operation ends in error only when a fault rule says so
+(`"asynchronous": true`), as production reports some failures. A failed operation carries `error.errors` and
+both `httpErrorStatusCode` and `httpErrorMessage`: with only one, the python client takes it for a success.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 from ..clock import compute_timestamp, monotonic, now
@@ -32,6 +35,7 @@ class Operation:
     inserted: datetime
     started_at: float  # monotonic
     delay: float
+    error: ApiError | None = None
 
     @property
     def path(self) -> str:
@@ -54,6 +58,11 @@ class Operation:
         }
         if done:
             body["endTime"] = compute_timestamp(self.inserted + timedelta(seconds=self.delay))
+            if self.error is not None:
+                code = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", self.error.reason).upper()  # backendError → BACKEND_ERROR
+                body["error"] = {"errors": [{"code": code, "message": self.error.message}]}
+                body["httpErrorStatusCode"] = self.error.code
+                body["httpErrorMessage"] = HTTPStatus(self.error.code).phrase.upper()
         return body
 
 
@@ -91,6 +100,7 @@ class Operations:
         user: str,
         request_id: str | None,
         delay: float,
+        error: ApiError | None = None,
     ) -> Operation:
         name = _operation_name()
         fields: dict[str, Any] = {
@@ -105,7 +115,7 @@ class Operations:
             fields["region"] = region_url(project, region)
         if request_id:
             fields["clientOperationId"] = request_id
-        op = Operation(project, region, name, fields, now(), monotonic(), delay)
+        op = Operation(project, region, name, fields, now(), monotonic(), delay, error)
         self._ops[op.path] = op
         if request_id:
             self._by_request[(project, region, request_id)] = op.path
