@@ -67,5 +67,7 @@ locals {
     RUNWAY_OWNER_ID        = var.owner_id
     RUNWAY_REGIONS         = join(",", local.regions)
     RUNWAY_DRY_RUN         = tostring(var.dry_run)
+    # The functions' own project, for trace ids in the decision log (gen2 functions do not set it themselves).
+    GOOGLE_CLOUD_PROJECT = var.project_id
   }
 }

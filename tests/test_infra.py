@@ -246,6 +246,7 @@ def rendered_env(values: dict[str, Any]) -> dict[str, str]:
         "RUNWAY_OWNER_ID": var["owner_id"],
         "RUNWAY_REGIONS": ",".join(var["regions"] or [var["region"]]),
         "RUNWAY_DRY_RUN": str(var["dry_run"]).lower(),
+        "GOOGLE_CLOUD_PROJECT": var["project_id"],
     }
 
 
