@@ -139,8 +139,8 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
         raise click.ClickException(f"sweep failed: {exc}") from exc
     click.echo(plan_view.as_json(result, dry_run=config.dry_run) if fmt == "json"
                else plan_view.as_text(result, dry_run=config.dry_run))
-    drift = config.dry_run and (result.plan.changes or plan_view.ingress_changes(result))
-    if drift or plan_view.findings(result) or result.failures:
+    drift = config.dry_run and (result.plan.changes or result.ingress_changes())
+    if drift or result.findings() or result.failures:
         sys.exit(1)
 
 

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from shared.sweep import SweepResult
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
-FINDINGS = ("route_conflict", "route_invalid", "api_error")
-
-
-def ingress_changes(result: SweepResult) -> list[dict[str, Any]]:
-    return [d for d in result.decisions if d["action"] == "ingress_remediated"]
-
-
-def findings(result: SweepResult) -> list[dict[str, Any]]:
-    return [d for d in result.decisions if d["action"] in FINDINGS]
 
 
 def as_text(result: SweepResult, *, dry_run: bool) -> str:
     verb = "would" if dry_run else "did"
     lines = [f"{len(result.services)} services swept."]
-    ingress = ingress_changes(result)
+    ingress = result.ingress_changes()
     if ingress:
         lines += ["", f"Ingress ({verb} change):"]
         lines += [f"  ~ {d['service']}: {d['before']} -> {d['after']}  ({d.get('why', '')})" for d in ingress]
@@ -32,7 +22,7 @@ def as_text(result: SweepResult, *, dry_run: bool) -> str:
             where = f" ({change.region})" if change.region else ""
             lines.append(f"  {SYMBOL[change.op]} {change.kind} {change.name}{where}")
             lines.append(f"      why: {change.why}")
-    problems = findings(result)
+    problems = result.findings()
     if problems:
         lines += ["", "Findings:"]
         for d in problems:
@@ -52,13 +42,4 @@ def as_text(result: SweepResult, *, dry_run: bool) -> str:
 
 
 def as_json(result: SweepResult, *, dry_run: bool) -> str:
-    return json.dumps({
-        "dry_run": dry_run,
-        "services": len(result.services),
-        "ingress": [{"service": d["service"], "before": d["before"], "after": d["after"]}
-                    for d in ingress_changes(result)],
-        "changes": [{"op": c.op, "kind": c.kind, "name": c.name, "region": c.region, "why": c.why}
-                    for c in result.plan.changes],
-        "findings": [{k: d.get(k) for k in ("action", "service", "holder", "reason")} for d in findings(result)],
-        "failures": result.failures,
-    }, indent=2)
+    return json.dumps(result.summary(dry_run=dry_run), indent=2)

@@ -33,13 +33,4 @@ def handle(request: Any) -> tuple[dict[str, Any], int]:
     except errors.RunwayApiError as exc:
         log.decide("api_error", reason=str(exc), retryable=exc.temporary, message=f"sweep failed: {exc}")
         return {"error": str(exc), "retryable": exc.temporary}, 500
-    body = {
-        "dry_run": config.dry_run,
-        "services": len(result.services),
-        "decisions": result.counts(),
-        "changes": [{"op": c.op, "kind": c.kind, "name": c.name, "region": c.region, "why": c.why}
-                    for c in result.plan.changes],
-        "applied": result.applied,
-        "failures": result.failures,
-    }
-    return body, 500 if result.failures else 200
+    return result.summary(dry_run=config.dry_run), 500 if result.failures else 200

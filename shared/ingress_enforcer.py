@@ -58,7 +58,7 @@ def enforce_ingress(
         return log.decide(decision.action, service=key, operation=operation, **fields,
                           message=f"set {key.service} ingress {fields['before']} -> {fields['after']}")
     raise errors.Conflict(f"{key.name} kept changing under us: {MAX_ATTEMPTS} updates refused with a stale etag",
-                          method="update", resource=key.name)
+                          method="run.services.update", resource=key.name)
 
 
 def _v1(ingress: str) -> str:

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from google.cloud import run_v2
 
 
+# Decisions a person must look at: what `reconcile` exits 1 for.
+FINDINGS = ("route_conflict", "route_invalid", "api_error")
+
+
 @dataclass
 class SweepResult:
     services: list[ServiceFacts] = field(default_factory=list)
@@ -53,6 +57,27 @@ class SweepResult:
         for decision in self.decisions:
             counts[decision["action"]] = counts.get(decision["action"], 0) + 1
         return counts
+
+    def ingress_changes(self) -> list[dict[str, Any]]:
+        return [d for d in self.decisions if d["action"] == "ingress_remediated"]
+
+    def findings(self) -> list[dict[str, Any]]:
+        return [d for d in self.decisions if d["action"] in FINDINGS]
+
+    def summary(self, *, dry_run: bool) -> dict[str, Any]:
+        """The sweep as data: what `reconcile_all` answers and `reconcile --format json` prints."""
+        return {
+            "dry_run": dry_run,
+            "applied": self.applied,
+            "services": len(self.services),
+            "decisions": self.counts(),
+            "ingress": [{"service": d["service"], "before": d["before"], "after": d["after"]}
+                        for d in self.ingress_changes()],
+            "changes": [{"op": c.op, "kind": c.kind, "name": c.name, "region": c.region, "why": c.why}
+                        for c in self.plan.changes],
+            "findings": [{k: d.get(k) for k in ("action", "service", "holder", "reason")} for d in self.findings()],
+            "failures": self.failures,
+        }
 
 
 def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compute: ComputeClients,
