@@ -61,38 +61,59 @@ def demo(keep_going: bool) -> None:
 @cli.command()
 @click.option("--port", type=int, default=8900, show_default=True, help="Port of the emulator.")
 @click.option("--logs/--no-logs", default=False, help="Echo the functions' decision log here as it happens.")
-def up(port: int, logs: bool) -> None:
+@click.option("--sample/--no-sample", default=True, show_default=True,
+              help="Deploy a service `hello` (open to all, so you see it remediated) to try labels on.")
+def up(port: int, logs: bool, sample: bool) -> None:
     """Start the local stack and keep it up: the emulator, the three functions, triggers, load balancer."""
+    import shutil
     import signal
     import tempfile
     import threading
 
     from devstack.stack import LocalStack
 
-    with LocalStack(emulator_port=port, echo=sys.stdout if logs else None) as stack:
-        config_dir = Path(tempfile.mkdtemp(prefix="runway-gcloud-"))
-        click.echo(f"Local stack up. Emulator: {stack.url}  (project {stack.project}, region {stack.region})")
-        for name, fn in stack.functions.items():
-            click.echo(f"  function {name}: {fn.url}")
-        click.echo("\nFor runway's CLI and the Google client libraries:")
-        click.echo(f"  export RUNWAY_API_ENDPOINT={stack.url} RUNWAY_PROJECT={stack.project} RUNWAY_URL_MAP=runway-lb")
-        click.echo("\nFor gcloud (the emulator is also its HTTP proxy):")
-        for key, value in stack.gcloud_env(config_dir).items():
-            click.echo(f"  export {key}={value}")
-        click.echo("\nThen, for example:")
-        click.echo("  gcloud run deploy is not emulated; create with the client libraries, or:")
-        click.echo(f"  curl -s -X POST '{stack.url}/v2/projects/{stack.project}/locations/{stack.region}/services"
-                   "?serviceId=hello' -H 'Content-Type: application/json' -d '{\"template\":{\"containers\":"
-                   "[{\"image\":\"hello\"}]}}'")
-        click.echo(f"  gcloud run services update hello --region {stack.region} --update-labels public-route=true")
-        click.echo("  python main.py routes")
-        click.echo("\nCtrl-C to stop.")
-        # Both signals stop the stack cleanly (the functions are child processes that must not outlive it).
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        stop.wait()
-        click.echo("Stopping.")
+    config_dir = Path(tempfile.mkdtemp(prefix="runway-gcloud-"))
+    try:
+        with LocalStack(emulator_port=port, echo=sys.stdout if logs else None) as stack:
+            if sample:
+                _deploy_sample(stack.url, stack.project, stack.region)
+            click.echo(f"Local stack up. Emulator: {stack.url}  (project {stack.project}, region {stack.region})")
+            for name, fn in stack.functions.items():
+                click.echo(f"  function {name}: {fn.url}")
+            click.echo("\nFor runway's CLI and the Google client libraries:")
+            click.echo(f"  export RUNWAY_API_ENDPOINT={stack.url} RUNWAY_PROJECT={stack.project} "
+                       "RUNWAY_URL_MAP=runway-lb")
+            click.echo("\nFor gcloud (the emulator is also its HTTP proxy; the token file names you in audit logs):")
+            for key, value in stack.gcloud_env(config_dir).items():
+                click.echo(f"  export {key}={value}")
+            click.echo("\nThen, for example:")
+            if not sample:
+                click.echo("  (gcloud run deploy is not emulated: create a service with the client libraries, or)")
+                click.echo(f"  curl -s -X POST '{stack.url}/v2/projects/{stack.project}/locations/{stack.region}"
+                           "/services?serviceId=hello' -H 'Content-Type: application/json' "
+                           "-d '{\"template\":{\"containers\":[{\"image\":\"hello\"}]}}'")
+            click.echo("  gcloud run services update hello --update-labels public-route=true")
+            click.echo("  python main.py routes")
+            click.echo("  python main.py report --since 1h")
+            click.echo("\nCtrl-C to stop.")
+            # Both signals stop the stack cleanly (the functions are child processes that must not outlive it).
+            stop = threading.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+            stop.wait()
+            click.echo("Stopping.")
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)
+
+
+def _deploy_sample(endpoint: str, project: str, region: str) -> None:
+    from google.cloud import run_v2
+
+    from shared import clients
+
+    service = run_v2.Service(template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]))
+    clients.run_services(endpoint).create_service(parent=f"projects/{project}/locations/{region}",
+                                                  service_id="hello", service=service).result(timeout=60)
 
 
 @cli.command()

@@ -41,11 +41,20 @@ def test_up_prints_the_environment_serves_and_stops_everything(stop_with: signal
         # The shared load balancer is there, as infra would have made it.
         assert get_url_map(clients.compute(url), "runway-demo", "runway-lb")["defaultService"].endswith(
             "/backendBuckets/runway-default-404")
+        # And the sample service the printed gcloud command relabels, already made private by enforce_ingress.
+        hello = "projects/runway-demo/locations/us-central1/services/hello"
+        deadline = time.monotonic() + 20
+        run = clients.run_services(url)
+        while run.get_service(name=hello).ingress.name != "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER":
+            assert time.monotonic() < deadline, "hello was not remediated"
+            time.sleep(0.1)
+        config_dir = re.search(r"export CLOUDSDK_CONFIG=(\S+)", out).group(1)
     finally:
         process.send_signal(stop_with)
         rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0, rest
     assert "Stopping." in rest
+    assert not Path(config_dir).exists()  # the throwaway gcloud configuration is gone with the stack
     time.sleep(0.2)
     for endpoint in [url, *function_urls]:
         with pytest.raises(requests.ConnectionError):
