@@ -111,7 +111,7 @@ class Story:
         return self.run.get_service(name=self.service_name(name)).ingress.name
 
     def decisions(self, function: str, service: str) -> list[dict[str, Any]]:
-        from cli.report import fetch_decisions
+        from cli.report_data import fetch_decisions
 
         for _ in range(50):  # the log agent ships function output asynchronously
             found = [d for d in fetch_decisions(self.logging, PROJECT, self.started)
@@ -199,7 +199,8 @@ def play(story: Story) -> None:
 
 def run_demo(*, keep_going: bool = False) -> int:
     from cli import routes_view
-    from cli.report import format_table, summarize
+    from cli.report_data import summarize
+    from cli.report_format import format_table
     from devstack.stack import LocalStack
 
     click.secho("runway demo: the emulator stands in for Google Cloud; the three functions run as "
@@ -216,7 +217,7 @@ def run_demo(*, keep_going: bool = False) -> int:
         click.echo(routes_view.as_table(rows, default))
 
         click.secho("\nReport (python main.py report), read from the decision log in Logging:", bold=True)
-        from cli.report import fetch_decisions
+        from cli.report_data import fetch_decisions
 
         until = datetime.now(UTC) + timedelta(seconds=1)
         time.sleep(0.5)  # the last decision lines are still being shipped by the log agent

@@ -22,18 +22,9 @@ import pytest
 from click.testing import CliRunner, Result
 from google.cloud.logging import Resource
 
-from cli.report import (
-    bucket_seconds,
-    decision_filter,
-    fetch_decisions,
-    format_csv,
-    format_markdown,
-    format_table,
-    parse_when,
-    report,
-    stats,
-    summarize,
-)
+from cli.report import report
+from cli.report_data import bucket_seconds, decision_filter, fetch_decisions, parse_when, stats, summarize
+from cli.report_format import format_csv, format_markdown, format_table
 from devstack.log_agent import entry_from_line
 from emulator import EmulatorServer
 from shared.clients import logging_client
