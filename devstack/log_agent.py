@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -64,6 +65,12 @@ class LogAgent:
         self._session = requests.Session()
         self._session.trust_env = False
         self.echo: IO[str] | None = None
+        self._last_activity = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since this agent last shipped a line: a function that answered every event and has been quiet
+        for a moment has had all its output shipped (its stdout is unbuffered)."""
+        return time.monotonic() - self._last_activity
 
     def follow(self, lines: Iterable[str], stream: str) -> threading.Thread:
         thread = threading.Thread(target=self._pump, args=(lines, stream), daemon=True,
@@ -83,3 +90,4 @@ class LogAgent:
             # A line lost while the emulator shuts down at the end of a run is no loss.
             with contextlib.suppress(requests.RequestException):
                 self._session.post(self._url, json=body, timeout=10)
+            self._last_activity = time.monotonic()

@@ -34,6 +34,7 @@ class LocalStack:
         self._function_names = functions
         self._echo = echo
         self.functions: dict[str, FunctionProcess] = {}
+        self._agents: list[LogAgent] = []
         self.load_balancer: LoadBalancer | None = None
 
     @property
@@ -60,6 +61,7 @@ class LocalStack:
             for name in self._function_names:
                 agent = LogAgent(self.url, self.project, self.region, name.replace("_", "-"))
                 agent.echo = self._echo
+                self._agents.append(agent)
                 self.functions[name] = FunctionProcess(name, env, agent)
             for fn in self.functions.values():
                 fn.start()
@@ -86,14 +88,21 @@ class LocalStack:
         if not self.server.emulator.eventarc.drain(timeout=timeout):
             raise TimeoutError(f"event deliveries still pending after {timeout} s")
 
-    def settle(self, timeout: float = 60.0) -> None:
-        """Every event delivered and answered, including those that runway's own writes caused."""
+    def settle(self, timeout: float = 60.0, quiet: float = 0.3) -> None:
+        """Every event delivered and answered, including those that runway's own writes caused, and every line
+        the functions wrote meanwhile shipped to Logging (so a test may assert that a decision is absent)."""
         for _ in range(10):
             self.drain(timeout)
-            time.sleep(0.3)  # a write made while answering may still be turning into an event
+            time.sleep(quiet)  # a write made while answering may still be turning into an event
             if self.server.emulator.eventarc.drain(timeout=0):
-                return
-        raise TimeoutError("events kept coming: the system did not settle")
+                break
+        else:
+            raise TimeoutError("events kept coming: the system did not settle")
+        deadline = time.monotonic() + timeout
+        while any(agent.quiet_for() < quiet for agent in self._agents):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the functions kept writing: their logs did not settle")
+            time.sleep(0.05)
 
     def gcloud_env(self, config_dir: Path, principal: str = "gcloud-user@example.com") -> dict[str, str]:
         """What a user exports to point the real gcloud CLI at this stack's emulator."""
@@ -103,6 +112,7 @@ class LocalStack:
         for fn in self.functions.values():
             fn.stop()
         self.functions.clear()
+        self._agents.clear()
         self.server.stop()
 
     def __enter__(self) -> LocalStack:

@@ -33,11 +33,18 @@ def test_decide_ingress(ingress: str, exempt: bool, published: bool, action: str
     assert decision.why
 
 
-def test_remediation_never_widens() -> None:
+def test_the_only_widening_is_a_published_internal_service_opened_to_the_load_balancer() -> None:
+    """Over every combination: every change narrows, except one, which the policy states (design.md §2)."""
     order = [NONE, INTERNAL_ONLY, INTERNAL_LOAD_BALANCER, ALL]
-    for ingress in order:
+    widened = []
+    for ingress in [*order, UNSPECIFIED]:
         for exempt in (False, True):
             for published in (False, True):
                 decision = decide_ingress(ingress, exempt=exempt, published=published)
-                if decision.changes and ingress != INTERNAL_ONLY:
-                    assert order.index(decision.after) < order.index(ingress)
+                if not decision.changes:
+                    continue
+                assert decision.after == TARGET
+                before = ALL if ingress == UNSPECIFIED else ingress
+                if order.index(TARGET) > order.index(before):
+                    widened.append((ingress, exempt, published))
+    assert widened == [(INTERNAL_ONLY, False, True)]

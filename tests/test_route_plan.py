@@ -322,9 +322,10 @@ def to_json(plan: Plan) -> str:
 def check_golden(case_id: str, plan: Plan) -> None:
     path = GOLDEN / case_id / "plan.json"
     text = to_json(plan)
-    if os.environ.get("RUNWAY_UPDATE_GOLDEN"):
+    if os.environ.get("RUNWAY_UPDATE_GOLDEN") and (not path.exists() or path.read_text() != text):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+        pytest.fail(f"golden {path} written: review the diff, then run again without RUNWAY_UPDATE_GOLDEN")
     assert path.exists(), f"no golden for {case_id}; run with RUNWAY_UPDATE_GOLDEN=1 and review it"
     assert text == path.read_text(), f"plan differs from {path}"
 

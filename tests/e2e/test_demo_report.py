@@ -35,8 +35,9 @@ def test_report_after_the_demo_counts_what_the_story_did(stack: LocalStack, monk
     assert {(r["action"], r["service"].rsplit("/", 1)[1]) for r in report["routes"]} == {
         ("route_registered", "catalog"), ("route_registered", "storefront"),
         ("route_updated", "catalog"), ("route_removed", "storefront")}
-    # intruder was refused on every event about it (its create, the ingress fix, the sweep), always for catalog.
-    assert counts["route_conflict"] >= 1 and report["findings"]["conflicts"] == counts["route_conflict"]
+    # intruder was refused on every look at it (its create, enforce_ingress's fix of its ingress, the sweep),
+    # always in favour of catalog.
+    assert counts["route_conflict"] == report["findings"]["conflicts"] == 3
     assert {(c["service"].rsplit("/", 1)[1], c["holder"]) for c in report["conflicts"]} == {
         ("intruder", "runway-demo/catalog")}
     assert counts["api_error"] == counts["event_invalid"] == counts["route_invalid"] == 0

@@ -52,7 +52,10 @@ def test_relabel_moves_the_route_and_unlabel_removes_everything(stack: LocalStac
         (host, path): backend("shop")
         for host in ("shop.example.com", "www.shop.example.com") for path in ("/store", "/store/*")
     }
-    wait_for_decisions(stack, function="sync_routes", action="route_updated")
+    updated = wait_for_decisions(stack, function="sync_routes", action="route_updated")
+    assert len(updated) == 1, updated  # the follow-up event of enforce_ingress's update is route_unchanged
+    assert (updated[0]["host"], updated[0]["paths"]) == ("shop", ["/store", "/store/*"])
+    assert updated[0]["hosts"] == ["shop.example.com", "www.shop.example.com"]
 
     update_labels(stack, "shop", {})
     settle(stack)
@@ -71,8 +74,10 @@ def test_deleting_the_service_removes_its_routes(stack: LocalStack) -> None:
     settle(stack)
     assert routing_table(stack) == {}
     assert runway_objects(stack) == {"backend_services": [], "negs": []}
-    assert wait_for_decisions(stack, function="sync_routes", action="route_removed",
-                              method="google.cloud.run.v2.Services.DeleteService")
+    [removed] = wait_for_decisions(stack, function="sync_routes", action="route_removed",
+                                   method="google.cloud.run.v2.Services.DeleteService")
+    assert removed["paths"] == ["/gone", "/gone/*"]
+    assert removed["service"].endswith("/services/gone") and removed["backend"] == backend("gone")
 
 
 def test_second_claimant_of_a_path_gets_a_conflict_and_the_holder_keeps_it(stack: LocalStack) -> None:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ def test_v2_create_with_google_cloud_run_arrives_with_the_exact_attributes(emula
     assert h["ce-subject"] == f"run.googleapis.com/{name}"
     assert h["ce-dataschema"] == DATASCHEMA
     assert h["ce-recordedtime"] == body["timestamp"] and h["ce-time"] == body["receiveTimestamp"]
-    assert h["ce-id"].startswith(f"projects/{P}/logs/cloudaudit.googleapis.com%2Factivity{body['insertId']}")
+    recorded = datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
+    micros = int(recorded.timestamp()) * 1_000_000 + recorded.microsecond
+    assert h["ce-id"] == f"projects/{P}/logs/cloudaudit.googleapis.com%2Factivity{body['insertId']}{micros}"
     proto = body["protoPayload"]
     assert proto["authenticationInfo"]["principalEmail"] == "alice@example.com"
     assert proto["request"]["@type"] == "type.googleapis.com/google.cloud.run.v2.CreateServiceRequest"

@@ -18,12 +18,13 @@ def fault(emulator: EmulatorServer, **rule: object) -> None:
                   timeout=5).raise_for_status()
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.3], ids=["done-at-once", "running-then-failed"])
+@pytest.mark.parametrize("delay", [0.0, 1.0], ids=["done-at-once", "running-then-failed"])
 def test_failed_operation_raises_from_result_and_changes_nothing(emulator: EmulatorServer, delay: float) -> None:
-    requests.post(f"{emulator.url}/_emulator/faults", json={"operationDelay": delay}, timeout=5)
+    requests.post(f"{emulator.url}/_emulator/faults", json={"operationDelay": delay}, timeout=5).raise_for_status()
     fault(emulator, method="POST", path="/securityPolicies$", status=503, count=1, message="Backend is busy.")
     policies = clients.compute(emulator.url).security_policies
     operation = policies.insert(project=P, security_policy_resource=compute_v1.SecurityPolicy(name="edge"))
+    assert operation.done() is (delay == 0.0)  # with a delay the failure only shows once the operation ends
     with pytest.raises(exceptions.ServiceUnavailable, match="SERVICE UNAVAILABLE"):
         operation.result(timeout=30)
     assert operation.error_code == 503

@@ -116,8 +116,10 @@ CASES = [
     ("implicit-and-newline", "jsonPayload.count=7\nseverity=WARNING", True),
     ("or", "severity=ERROR OR jsonPayload.count=7", True),
     ("or-binds-tighter-than-and", "severity=ERROR AND jsonPayload.count=1 OR jsonPayload.count=7", False),
-    ("or-binds-tighter-true", "jsonPayload.count=7 AND severity=ERROR OR severity=WARNING", True),
-    ("parens-override", "(severity=WARNING AND jsonPayload.count=1) OR jsonPayload.count=7", True),
+    # With AND binding tighter this would be True: WARNING OR (count=1 AND ERROR).
+    ("or-binds-tighter-left", "severity=WARNING OR jsonPayload.count=1 AND severity=ERROR", False),
+    # Without the parentheses this would be False: ERROR AND (count=1 OR count=7).
+    ("parens-override", "(severity=ERROR AND jsonPayload.count=1) OR jsonPayload.count=7", True),
     ("not", "NOT severity=ERROR", True),
     ("not-binds-tighter-than-or", "NOT severity=WARNING OR jsonPayload.count=7", True),
     ("minus-is-not", "-severity=WARNING", False),

@@ -55,8 +55,9 @@ def decisions(emulator: EmulatorServer) -> Logger:
         pytest.param('jsonPayload.action="route_registered"', ["route_registered"], id="equality"),
         pytest.param("severity>=ERROR", ["route_conflict", "api_error"], id="severity-level"),
         pytest.param(
-            "severity>=WARNING AND jsonPayload.service=s2 OR jsonPayload.service=s3",
-            ["route_conflict", "api_error"],
+            # With AND binding tighter, ingress_compliant (s2, below WARNING) would match too.
+            "severity>=WARNING AND jsonPayload.service=s4 OR jsonPayload.service=s2",
+            ["ingress_exempt", "api_error"],
             id="or-binds-tighter-than-and",
         ),
         pytest.param(
