@@ -385,12 +385,14 @@ def check_value(doc_name: str, value: Any, schema: dict[str, Any], where: str, p
                 check_value(doc_name, content, typed, where, problems)
                 return
             proto = _proto_message(value["@type"])
-            if proto is not None:  # else a protobuf message installed here: its strict JSON parser is the check
-                try:
-                    json_format.ParseDict(content, proto())
-                except json_format.ParseError as exc:
-                    problems.append(f"{where}: {exc}".splitlines()[0])
+            if proto is None:  # nothing to check it against: a type we cannot vouch for is a finding, not a pass
+                problems.append(f"{where}: @type {value['@type']} is neither in the discovery document nor installed")
                 return
+            try:  # a protobuf message installed here: its strict JSON parser is the check
+                json_format.ParseDict(content, proto())
+            except json_format.ParseError as exc:
+                problems.append(f"{where}: {exc}".splitlines()[0])
+            return
         for key, item in value.items():
             if key in properties:
                 check_value(doc_name, item, properties[key], f"{where}.{key}", problems)
