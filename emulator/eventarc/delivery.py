@@ -43,9 +43,13 @@ class _Task:
     max_attempts: int = field(compare=False)
 
 
+# Pub/Sub push, Eventarc's transport, acknowledges on exactly these; any other status (203, 205 and 206
+# included) is a failure and the push is retried.
+_ACK_STATUSES = frozenset({102, 200, 201, 202, 204})
+
+
 def _success(status: int) -> bool:
-    # Pub/Sub push acknowledges on 102, 200, 201, 202 and 204; every 2xx is treated alike here.
-    return status == 102 or 200 <= status < 300
+    return status in _ACK_STATUSES
 
 
 class Dispatcher:
