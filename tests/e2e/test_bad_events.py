@@ -137,6 +137,18 @@ def api_calls_writes(server: EmulatorServer) -> list[dict[str, Any]]:
 def test_event_without_cloudevent_headers_is_refused_by_the_framework(function_clients: dict[str, Any]) -> None:
     reply = function_clients["enforce_ingress"].post("/", data=b"{}", headers={"Content-Type": "application/json"})
     assert reply.status_code == 400
+    body = reply.get_data(as_text=True)
+    # The rest of the page echoes the request headers, among them a random Function-Execution-Id.
+    assert body.startswith(
+        "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n"
+        "<p>Function was defined with FUNCTION_SIGNATURE_TYPE=cloudevent but parsing CloudEvent failed and "
+        "converting from background event to CloudEvent also failed.<br>Got HTTP headers: "
+    )
+    assert body.endswith(
+        "<br><br>Got data: b&#39;{}&#39;<br>"
+        "Got CloudEvent exception: MissingRequiredFields(&#39;Failed to find specversion in HTTP request&#39;)<br>"
+        "Got background event conversion exception: EventConversionException(&#39;Failed to parse JSON&#39;)</p>\n"
+    )
 
 
 def test_foreign_event_type_is_invalid_not_retried(function_clients: dict[str, Any]) -> None:

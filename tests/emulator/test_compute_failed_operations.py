@@ -10,6 +10,8 @@ from google.cloud import compute_v1
 from emulator import EmulatorServer
 from shared import clients
 
+from .test_compute_support import error_message
+
 P = "op-proj"
 
 
@@ -29,8 +31,9 @@ def test_failed_operation_raises_from_result_and_changes_nothing(emulator: Emula
         operation.result(timeout=30)
     assert operation.error_code == 503
     assert [e.code for e in operation.exception().errors] == ["BACKEND_ERROR"]
-    with pytest.raises(exceptions.NotFound):
+    with pytest.raises(exceptions.NotFound) as err:
         policies.get(project=P, security_policy="edge")
+    assert error_message(err.value) == f"The resource 'projects/{P}/global/securityPolicies/edge' was not found"
     # The next write goes through: the rule had a count of one.
     policies.insert(project=P, security_policy_resource=compute_v1.SecurityPolicy(name="edge")).result(timeout=30)
     assert policies.get(project=P, security_policy="edge").name == "edge"

@@ -77,8 +77,10 @@ def test_global_operations_client(emulator: EmulatorServer) -> None:
     assert c.global_operations.get(project=PROJECT, operation=op.name).target_link.endswith("/backendServices/bs-hello")
     assert c.global_operations.wait(project=PROJECT, operation=op.name).status == op.Status.DONE
     c.global_operations.delete(project=PROJECT, operation=op.name)
-    with pytest.raises(exceptions.NotFound):
+    with pytest.raises(exceptions.NotFound) as err:
         c.global_operations.get(project=PROJECT, operation=op.name)
+    assert error_message(err.value) == f"The resource 'projects/{PROJECT}/global/operations/{op.name}' was not found"
+    assert err.value.errors[0]["reason"] == "notFound"
 
 
 def test_building_on_a_resource_still_being_inserted_is_not_ready(emulator: EmulatorServer) -> None:

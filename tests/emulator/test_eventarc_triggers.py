@@ -112,7 +112,7 @@ def test_duplicate_is_409_and_missing_is_404(eventarc: Resource) -> None:
     )
     missing = f"projects/{PROJECT}/locations/global/triggers/nope"
     assert _error(_triggers(eventarc).get(name=missing)) == (404, "NOT_FOUND", f"Resource '{missing}' was not found")
-    assert _error(_triggers(eventarc).delete(name=missing))[0] == 404
+    assert _error(_triggers(eventarc).delete(name=missing)) == (404, "NOT_FOUND", f"Resource '{missing}' was not found")
     assert _triggers(eventarc).delete(name=missing, allowMissing=True).execute()["done"] is True
 
 
@@ -137,12 +137,16 @@ def test_list_pages_and_delete(eventarc: Resource) -> None:
 
     name = f"projects/{PROJECT}/locations/global/triggers/t-0"
     stale = _error(_triggers(eventarc).delete(name=name, etag="not-the-etag"))
-    assert stale[:2] == (409, "ABORTED")
+    assert stale == (
+        409,
+        "ABORTED",
+        f"The etag 'not-the-etag' of trigger '{name}' does not match its current etag",
+    )
     etag = _triggers(eventarc).get(name=name).execute()["etag"]
     operation = _triggers(eventarc).delete(name=name, etag=etag).execute()
     assert operation["done"] is True and operation["metadata"]["verb"] == "delete"
     assert operation["response"]["name"] == name
-    assert _error(_triggers(eventarc).get(name=name))[0] == 404
+    assert _error(_triggers(eventarc).get(name=name)) == (404, "NOT_FOUND", f"Resource '{name}' was not found")
 
 
 def test_validate_only_stores_nothing(eventarc: Resource) -> None:

@@ -254,8 +254,9 @@ def test_logs_list_and_delete(emulator: EmulatorServer) -> None:
     _logger(emulator, "beta/gamma").delete()
     names = requests.get(f"{emulator.url}/v2/projects/{PROJECT}/logs", timeout=5).json()["logNames"]
     assert names == [f"projects/{PROJECT}/logs/alpha"]
-    with pytest.raises(exceptions.NotFound):
+    with pytest.raises(exceptions.NotFound) as caught:
         _logger(emulator, "beta/gamma").delete()
+    assert caught.value.message.endswith(f": Log projects/{PROJECT}/logs/beta%2Fgamma does not exist")
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ HTTP, over the same store as v2."""
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -143,7 +144,12 @@ def test_duplicate_create_conflicts(services: Any) -> None:
     with pytest.raises(HttpError) as err:
         services.create(parent=f"namespaces/{PROJECT}", body=knative()).execute()
     assert err.value.status_code == 409
-    assert b"ALREADY_EXISTS" in err.value.content
+    assert err.value.reason == "Resource 'hello' already exists."
+    assert json.loads(err.value.content)["error"] == {
+        "code": 409,
+        "message": "Resource 'hello' already exists.",
+        "status": "ALREADY_EXISTS",
+    }
 
 
 @pytest.mark.parametrize(
@@ -388,7 +394,14 @@ def test_revisions_are_readable_by_name_and_nonce(emulator: EmulatorServer) -> N
     assert revision["metadata"]["labels"]["serving.knative.dev/service"] == "hello"
     assert revision["spec"]["containers"][0]["image"] == IMAGE
     assert requests.get(f"{revisions}/{revision['metadata']['name']}", timeout=5).json() == revision
-    assert requests.get(f"{revisions}/hello-99999-xyz", timeout=5).status_code == 404
+    unknown = requests.get(f"{revisions}/hello-99999-xyz", timeout=5)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == {
+        "code": 404,
+        "message": "Resource 'hello-99999-xyz' of kind 'REVISION' in region 'us-central1' in project 'runway-demo' "
+        "does not exist.",
+        "status": "NOT_FOUND",
+    }
     # The nonce is Knative's, not a user label: v2 does not show it.
     v2 = requests.get(f"{emulator.url}/v2/projects/{PROJECT}/locations/us-central1/services/hello", timeout=5).json()
     assert "labels" not in v2["template"]

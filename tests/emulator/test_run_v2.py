@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -258,8 +259,11 @@ def test_update_missing_service_is_not_found_unless_allow_missing(
     client: run_v2.ServicesClient, activities: list[AdminActivity]
 ) -> None:
     service = hello(name=f"{PARENT}/services/upsert", labels={"team": "x"})
-    with pytest.raises(exceptions.NotFound):
+    with pytest.raises(exceptions.NotFound) as err:
         client.update_service(service=service)
+    assert err.value.message.endswith(
+        ": Resource 'upsert' of kind 'SERVICE' in region 'us-central1' in project 'runway-demo' does not exist."
+    )
 
     request = run_v2.UpdateServiceRequest(service=service, allow_missing=True)
     created = client.update_service(request=request).result(timeout=5)
@@ -285,10 +289,13 @@ def test_delete_returns_the_deleted_service(client: run_v2.ServicesClient) -> No
     deleted = client.delete_service(name=svc.name).result(timeout=5)
     assert deleted.uid == svc.uid
     assert deleted.delete_time
-    with pytest.raises(exceptions.NotFound):
+    missing = "Resource 'hello' of kind 'SERVICE' in region 'us-central1' in project 'runway-demo' does not exist."
+    with pytest.raises(exceptions.NotFound) as err:
         client.get_service(name=svc.name)
-    with pytest.raises(exceptions.NotFound):
+    assert err.value.message.endswith(": " + missing)
+    with pytest.raises(exceptions.NotFound) as err:
         client.delete_service(name=svc.name)
+    assert err.value.message.endswith(": " + missing)
 
 
 def test_delete_with_stale_etag_conflicts_and_validate_only_keeps_it(
@@ -297,8 +304,12 @@ def test_delete_with_stale_etag_conflicts_and_validate_only_keeps_it(
     stale = create(client)
     current = client.update_service(service=run_v2.Service(stale)).result(timeout=5)
     activities.clear()
-    with pytest.raises(exceptions.Conflict):
+    with pytest.raises(exceptions.Conflict) as err:
         client.delete_service(request=run_v2.DeleteServiceRequest(name=stale.name, etag=stale.etag))
+    assert re.search(
+        r": Conflict for resource 'hello': version '\d{16}' was specified but current version is '\d{16}'\.$",
+        err.value.message,
+    )
     request = run_v2.DeleteServiceRequest(name=stale.name, etag=current.etag, validate_only=True)
     client.delete_service(request=request).result(timeout=5)
     assert client.get_service(name=stale.name).uid == stale.uid
@@ -409,6 +420,9 @@ def test_bad_wait_timeout_is_invalid_argument(emulator: EmulatorServer, discover
     with pytest.raises(HttpError) as err:
         discovery_v2.projects().locations().operations().wait(name=op["name"], body={"timeout": "soon"}).execute()
     assert err.value.status_code == 400
+    message = "Invalid value at 'timeout' (type.googleapis.com/google.protobuf.Duration), \"soon\""
+    assert err.value.reason == message
+    assert json.loads(err.value.content)["error"] == {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}
 
 
 # -- audit ----------------------------------------------------------------------------------------------------
