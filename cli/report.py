@@ -5,7 +5,7 @@ The data and the JSON contract: `cli.report_data`; the formats: `cli.report_form
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -43,7 +43,8 @@ def report(ctx: click.Context, since_text: str, until_text: str | None, project:
     from shared.clients import logging_client
     from shared.config import ConfigError, load_config
 
-    now = datetime.now(UTC).replace(microsecond=0)
+    # The window ends at the next whole second, not the last one: a decision logged a moment ago belongs in it.
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     try:
         since = parse_when(since_text, now)
     except ValueError as exc:

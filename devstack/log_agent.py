@@ -62,15 +62,15 @@ class LogAgent:
                 "configuration_name": service,
             },
         }
-        self._session = requests.Session()
-        self._session.trust_env = False
         self.echo: IO[str] | None = None
         self._last_activity = time.monotonic()
+        self._shipping = 0  # lines being posted right now, across the stdout and stderr pumps
+        self._lock = threading.Lock()
 
     def quiet_for(self) -> float:
-        """Seconds since this agent last shipped a line: a function that answered every event and has been quiet
-        for a moment has had all its output shipped (its stdout is unbuffered)."""
-        return time.monotonic() - self._last_activity
+        """Seconds since this agent last shipped a line (0 while one is on its way): a function that answered
+        every event and has been quiet for a moment has had all its output shipped (its stdout is unbuffered)."""
+        return 0.0 if self._shipping else time.monotonic() - self._last_activity
 
     def follow(self, lines: Iterable[str], stream: str) -> threading.Thread:
         thread = threading.Thread(target=self._pump, args=(lines, stream), daemon=True,
@@ -80,14 +80,20 @@ class LogAgent:
 
     def _pump(self, lines: Iterable[str], stream: str) -> None:
         log_name = f"projects/{self._project}/logs/run.googleapis.com%2F{stream}"
+        session = requests.Session()  # one per pump: sessions are not made to be shared between threads
+        session.trust_env = False
         for raw in lines:
             line = raw.rstrip("\n")
             if not line:
                 continue
+            with self._lock:
+                self._shipping += 1
             if self.echo is not None:
                 self.echo.write(line + "\n")
             body = {"logName": log_name, "resource": self._resource, "entries": [entry_from_line(line, stream=stream)]}
             # A line lost while the emulator shuts down at the end of a run is no loss.
             with contextlib.suppress(requests.RequestException):
-                self._session.post(self._url, json=body, timeout=10)
-            self._last_activity = time.monotonic()
+                session.post(self._url, json=body, timeout=10)
+            with self._lock:
+                self._last_activity = time.monotonic()
+                self._shipping -= 1

@@ -649,3 +649,11 @@ def test_html_report_renders_its_chart_in_headless_chromium(env: dict[str, str],
                    capture_output=True, timeout=60, check=True)
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # a blank page compresses to far less
+
+
+def test_a_decision_logged_a_moment_ago_is_in_the_default_window(env: dict[str, str], emulator: EmulatorServer) -> None:
+    # The window's end defaults to now; a decision from this very second must not fall after it.
+    just_now = datetime.now(UTC)
+    write(emulator, [remediated(just_now, "fresh", ALICE, "ev-now", seconds=1.0)])
+    result = run(env, "--since", "1h", "--format", "json")
+    assert json.loads(result.stdout)["counts"]["ingress_remediated"] == 1
