@@ -95,11 +95,12 @@ def up(port: int, logs: bool, sample: bool) -> None:
             click.echo("  gcloud run services update hello --update-labels public-route=true")
             click.echo("  python main.py routes")
             click.echo("  python main.py report --since 1h")
-            click.echo("\nCtrl-C to stop.")
-            # Both signals stop the stack cleanly (the functions are child processes that must not outlive it).
+            # Both signals stop the stack cleanly (the functions are child processes that must not outlive it);
+            # the handlers are in place before the line that tells a user (or a script) it may send them.
             stop = threading.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())
+            click.echo("\nCtrl-C to stop.")
             stop.wait()
             click.echo("Stopping.")
     finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,7 +47,9 @@ class FunctionProcess:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "functions_framework", "--target", self.target, "--source", str(MAIN),
              "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=env, text=True, bufsize=1,
+            # Its own process group: gunicorn forks a worker, and stopping must reach both (an orphaned worker would
+            # keep the output pipes, and so the log agent, open).
+            cwd=ROOT, env=env, text=True, bufsize=1, start_new_session=True,
             stdout=subprocess.PIPE if self._agent else None, stderr=subprocess.PIPE if self._agent else None,
         )
         if self._agent is not None:
@@ -54,6 +58,12 @@ class FunctionProcess:
                            self._agent.follow(self._process.stderr, "stderr")]
         self._wait_ready(timeout)
         return self
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self._process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # the group is already gone
+            os.killpg(self._process.pid, sig)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -69,14 +79,21 @@ class FunctionProcess:
                 time.sleep(0.05)
         raise TimeoutError(f"function {self.target} did not listen on {self.url} within {timeout} s")
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """Ask the server to stop (SIGTERM to its process group), without waiting: stopping several at once
+        takes as long as one."""
+        self._signal(signal.SIGTERM)
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop the server: SIGTERM, then SIGKILL to the whole group after `grace` seconds, then ship the last
+        output and close the pipes."""
         if self._process is None:
             return
-        self._process.terminate()
+        self.terminate()
         try:
-            self._process.wait(timeout=10)
+            self._process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            self._process.kill()
+            self._signal(signal.SIGKILL)
             self._process.wait()
         for pump in self._pumps:  # they end at EOF, after shipping the last lines
             pump.join(timeout=10)

@@ -109,6 +109,11 @@ class LocalStack:
         return gcloud_env(self.url, config_dir, project=self.project, region=self.region, principal=principal)
 
     def stop(self) -> None:
+        # No new event deliveries; then every function at once, finishing what it is doing against a still running
+        # emulator (stopping the emulator first would leave them waiting on it); then the emulator.
+        self.server.emulator.eventarc.close()
+        for fn in self.functions.values():
+            fn.terminate()
         for fn in self.functions.values():
             fn.stop()
         self.functions.clear()
