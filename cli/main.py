@@ -68,7 +68,7 @@ def up(port: int, logs: bool, sample: bool) -> None:
     import shutil
     import signal
     import tempfile
-    import threading
+    import time
 
     from devstack.stack import LocalStack
 
@@ -97,11 +97,14 @@ def up(port: int, logs: bool, sample: bool) -> None:
             click.echo("  python main.py report --since 1h")
             # Both signals stop the stack cleanly (the functions are child processes that must not outlive it);
             # the handlers are in place before the line that tells a user (or a script) it may send them.
-            stop = threading.Event()
+            # The handler only records the signal: taking a lock in it (Event.set) can deadlock against the main
+            # thread holding that very lock when the signal lands.
+            signals: list[int] = []
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())
+                signal.signal(sig, lambda signum, _frame: signals.append(signum))
             click.echo("\nCtrl-C to stop.")
-            stop.wait()
+            while not signals:
+                time.sleep(0.2)
             click.echo("Stopping.")
     finally:
         shutil.rmtree(config_dir, ignore_errors=True)

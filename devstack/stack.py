@@ -15,6 +15,7 @@ from .gcloud import gcloud_env
 from .log_agent import LogAgent
 
 EVENT_FUNCTIONS = ("enforce_ingress", "sync_routes")
+STOP_GRACE = 10.0  # seconds the functions get to finish what they are doing before they are killed
 HTTP_FUNCTIONS = ("reconcile_all",)
 
 
@@ -114,8 +115,9 @@ class LocalStack:
         self.server.emulator.eventarc.close()
         for fn in self.functions.values():
             fn.terminate()
+        deadline = time.monotonic() + STOP_GRACE  # one grace period for all of them, not one each
         for fn in self.functions.values():
-            fn.stop()
+            fn.stop(grace=max(0.0, deadline - time.monotonic()))
         self.functions.clear()
         self._agents.clear()
         self.server.stop()
