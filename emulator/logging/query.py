@@ -214,20 +214,25 @@ class _Parser:
         return node
 
     def and_expr(self) -> Node:
-        node = self.or_expr()
+        return self.conjunction(self.not_expr)
+
+    def conjunction(self, unary: Callable[[], Any]) -> Any:
+        """`term {[AND] term}` where a term is `unary {OR unary}`: Logging's precedence, OR binding tighter than
+        AND, for whole expressions and for the value lists of `field = (a OR b)` alike."""
+        node = self.disjunction(unary)
         while True:
             keyword = self.peek_keyword()
             if keyword == "AND":
                 self.take_keyword("AND")
             elif keyword == "OR" or self.peek() in ("", ")"):
                 return node
-            node = And(node, self.or_expr())
+            node = And(node, self.disjunction(unary))
 
-    def or_expr(self) -> Node:
-        node = self.not_expr()
+    def disjunction(self, unary: Callable[[], Any]) -> Any:
+        node = unary()
         while self.peek_keyword() == "OR":
             self.take_keyword("OR")
-            node = Or(node, self.not_expr())
+            node = Or(node, unary())
         return node
 
     def not_expr(self) -> Node:
@@ -305,21 +310,7 @@ class _Parser:
         return node
 
     def value_and(self) -> ValueNode:
-        node = self.value_or()
-        while True:
-            keyword = self.peek_keyword()
-            if keyword == "AND":
-                self.take_keyword("AND")
-            elif keyword == "OR" or self.peek() in ("", ")"):
-                return node
-            node = And(node, self.value_or())
-
-    def value_or(self) -> ValueNode:
-        node = self.value_not()
-        while self.peek_keyword() == "OR":
-            self.take_keyword("OR")
-            node = Or(node, self.value_not())
-        return node
+        return self.conjunction(self.value_not)
 
     def value_not(self) -> ValueNode:
         if self.peek_keyword() == "NOT":
