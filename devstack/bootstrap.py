@@ -61,9 +61,7 @@ def create_load_balancer(endpoint: str, project: str, url_map: str = "runway-lb"
     from google.cloud import compute_v1
 
     compute = clients.compute(endpoint)
-    kwargs = clients.client_kwargs(endpoint)
-    buckets = compute_v1.BackendBucketsClient(**kwargs)
-    buckets._transport._extended_operations_services["global_operations"] = compute.global_operations
+    buckets = clients.compute_client(compute_v1.BackendBucketsClient, endpoint)
     default_backend = "runway-default-404"
     compute.security_policies.insert(project=project, security_policy_resource=compute_v1.SecurityPolicy(
         name=security_policy, description="Cloud Armor policy runway attaches to every backend it makes",

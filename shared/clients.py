@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from google.cloud import compute_v1, run_v2
     from google.cloud.logging import Client as LoggingClient
+
+T = TypeVar("T")
 
 
 def client_kwargs(endpoint: str | None) -> dict[str, Any]:
@@ -56,25 +58,37 @@ class ComputeClients:
 def compute(endpoint: str | None) -> ComputeClients:
     from google.cloud import compute_v1
 
-    kwargs = client_kwargs(endpoint)
-    global_ops = compute_v1.GlobalOperationsClient(**kwargs)
-    region_ops = compute_v1.RegionOperationsClient(**kwargs)
-    clients = ComputeClients(
-        url_maps=compute_v1.UrlMapsClient(**kwargs),
-        backend_services=compute_v1.BackendServicesClient(**kwargs),
-        negs=compute_v1.RegionNetworkEndpointGroupsClient(**kwargs),
-        security_policies=compute_v1.SecurityPoliciesClient(**kwargs),
-        global_operations=global_ops,
-        region_operations=region_ops,
+    return ComputeClients(
+        url_maps=compute_client(compute_v1.UrlMapsClient, endpoint),
+        backend_services=compute_client(compute_v1.BackendServicesClient, endpoint),
+        negs=compute_client(compute_v1.RegionNetworkEndpointGroupsClient, endpoint),
+        security_policies=compute_client(compute_v1.SecurityPoliciesClient, endpoint),
+        global_operations=_operations(endpoint)[0],
+        region_operations=_operations(endpoint)[1],
     )
+
+
+def compute_client(cls: type[T], endpoint: str | None) -> T:
+    """Any Compute v1 client on this endpoint, its operations polled on the same endpoint.
+
+    The transports build their operation-polling clients from credentials alone, without client_options, so
+    `.result()` on a pending operation would poll compute.googleapis.com (gcp-facts.md §3.4). With an emulator
+    endpoint they are handed the operations clients built for it instead (both kinds: each client uses one).
+    """
+    client = cls(**client_kwargs(endpoint))
     if endpoint:
-        # The transports build their operation-polling clients from credentials alone, without
-        # client_options, so `.result()` on a pending operation would poll compute.googleapis.com
-        # (gcp-facts.md §3.4). Hand them the clients built for the same endpoint instead.
-        for client in (clients.url_maps, clients.backend_services, clients.security_policies):
-            client._transport._extended_operations_services["global_operations"] = global_ops
-        clients.negs._transport._extended_operations_services["region_operations"] = region_ops
-    return clients
+        global_ops, region_ops = _operations(endpoint)
+        client._transport._extended_operations_services.update(  # type: ignore[attr-defined]
+            global_operations=global_ops, region_operations=region_ops)
+    return client
+
+
+@functools.cache
+def _operations(endpoint: str | None) -> tuple[Any, Any]:
+    from google.cloud import compute_v1
+
+    kwargs = client_kwargs(endpoint)
+    return compute_v1.GlobalOperationsClient(**kwargs), compute_v1.RegionOperationsClient(**kwargs)
 
 
 @functools.cache

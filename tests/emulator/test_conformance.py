@@ -645,9 +645,7 @@ def drive_run(emulator: EmulatorServer, endpoint: str) -> None:
 
 def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
     c = clients.compute(endpoint)
-    buckets = compute_v1.BackendBucketsClient(**clients.client_kwargs(endpoint))
-    # Poll the emulator, not compute.googleapis.com (gcp-facts.md §3.4), as shared.clients does for the others.
-    buckets._transport._extended_operations_services["global_operations"] = c.global_operations
+    buckets = clients.compute_client(compute_v1.BackendBucketsClient, endpoint)
     _set_operation_delay(emulator, 0.2)  # a RUNNING regional operation, then waited for (no client polling)
     neg_op = c.negs.insert(
         project=PROJECT,

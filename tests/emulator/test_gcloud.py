@@ -96,8 +96,7 @@ def eventarc_client(endpoint: str) -> Any:
 
 def test_url_maps_describe(emulator: EmulatorServer, gcloud: Gcloud) -> None:
     compute = clients.compute(emulator.url)
-    buckets = compute_v1.BackendBucketsClient(**clients.client_kwargs(emulator.url))
-    buckets._transport._extended_operations_services["global_operations"] = compute.global_operations
+    buckets = clients.compute_client(compute_v1.BackendBucketsClient, emulator.url)
     buckets.insert(
         project=PROJECT,
         backend_bucket_resource=compute_v1.BackendBucket(name="default-404", bucket_name=f"{PROJECT}-default"),
