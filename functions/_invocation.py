@@ -37,9 +37,14 @@ def handle_service_event(
         log = log.bind(dry_run=config.dry_run, project=log.project or config.project)
         return _handle(decoded, config, log, work, handles_deletes)
     except ConfigError as exc:
-        log.decide("api_error", service=getattr(decoded, "key", None), reason=str(exc), retryable=True,
-                   variables=list(exc.variables), message=f"runway is misconfigured: {exc}")
+        log_misconfiguration(log, exc, service=getattr(decoded, "key", None))
         raise
+
+
+def log_misconfiguration(log: DecisionLog, exc: ConfigError, service: Any = None) -> dict[str, Any]:
+    """The one decision for a bad configuration: an error naming the variables, retried once they are fixed."""
+    return log.decide("api_error", service=service, reason=str(exc), retryable=True, variables=list(exc.variables),
+                      message=f"runway is misconfigured: {exc}")
 
 
 def _handle(decoded: events.Decoded, config: Config, log: DecisionLog,

@@ -10,6 +10,8 @@ from shared.config import ConfigError, load_config
 from shared.decision_log import DecisionLog, TraceContext
 from shared.sweep import sweep
 
+from ._invocation import log_misconfiguration
+
 FUNCTION = "reconcile_all"
 
 
@@ -27,8 +29,7 @@ def handle(request: Any) -> tuple[dict[str, Any], int]:
         result = sweep(config=config, log=log, run=clients.run_services(config.api_endpoint),
                        compute=clients.compute(config.api_endpoint))
     except ConfigError as exc:
-        log.decide("api_error", reason=str(exc), retryable=True, variables=list(exc.variables),
-                   message=f"runway is misconfigured: {exc}")
+        log_misconfiguration(log, exc)
         return {"error": str(exc), "variables": list(exc.variables)}, 500
     except errors.RunwayApiError as exc:
         log.decide("api_error", reason=str(exc), retryable=exc.temporary, message=f"sweep failed: {exc}")
