@@ -50,14 +50,22 @@ class Story:
 
     # -- acting as users --------------------------------------------------------------------------------------
 
-    def deploy(self, name: str, *, labels: dict[str, str] | None = None, ingress: str = "INGRESS_TRAFFIC_ALL",
-               principal: str) -> None:
+    def deploy(
+        self, name: str, *, labels: dict[str, str] | None = None, ingress: str = "INGRESS_TRAFFIC_ALL", principal: str
+    ) -> None:
         from google.cloud import run_v2
 
-        service = run_v2.Service(ingress=run_v2.IngressTraffic[ingress], labels=labels or {},
-                                 template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]))
-        self.run.create_service(parent=f"projects/{PROJECT}/locations/{REGION}", service_id=name, service=service,
-                                metadata=[("x-emulator-principal", principal)]).result(timeout=60)
+        service = run_v2.Service(
+            ingress=run_v2.IngressTraffic[ingress],
+            labels=labels or {},
+            template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]),
+        )
+        self.run.create_service(
+            parent=f"projects/{PROJECT}/locations/{REGION}",
+            service_id=name,
+            service=service,
+            metadata=[("x-emulator-principal", principal)],
+        ).result(timeout=60)
         self.stack.settle()
 
     def set_labels(self, name: str, labels: dict[str, str], principal: str) -> None:
@@ -65,8 +73,11 @@ class Story:
         from google.protobuf import field_mask_pb2
 
         service = run_v2.Service(name=self.service_name(name), labels=labels)
-        self.run.update_service(service=service, update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
-                                metadata=[("x-emulator-principal", principal)]).result(timeout=60)
+        self.run.update_service(
+            service=service,
+            update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
+            metadata=[("x-emulator-principal", principal)],
+        ).result(timeout=60)
         self.stack.settle()
 
     def gcloud_relabel(self, name: str, label: str) -> str:
@@ -76,10 +87,21 @@ class Story:
             from devstack.gcloud import gcloud_process_env
 
             config_dir = Path(tempfile.mkdtemp(prefix="runway-demo-gcloud-"))
-            env = gcloud_process_env(self.stack.url, config_dir, project=PROJECT, region=REGION,
-                                     principal="dana@example.com")
-            command = [gcloud, "run", "services", "update", name, "--region", REGION, "--update-labels", label,
-                       "--quiet"]
+            env = gcloud_process_env(
+                self.stack.url, config_dir, project=PROJECT, region=REGION, principal="dana@example.com"
+            )
+            command = [
+                gcloud,
+                "run",
+                "services",
+                "update",
+                name,
+                "--region",
+                REGION,
+                "--update-labels",
+                label,
+                "--quiet",
+            ]
             self.show("$ " + " ".join(["gcloud", *command[1:]]))
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
             shutil.rmtree(config_dir, ignore_errors=True)
@@ -91,8 +113,14 @@ class Story:
             from googleapiclient.discovery import build
 
             self.show("gcloud is not installed: replacing the service through the v1 API directly")
-            v1 = build("run", "v1", credentials=AnonymousCredentials(), static_discovery=True,
-                       client_options={"api_endpoint": self.stack.url}, cache_discovery=False)
+            v1 = build(
+                "run",
+                "v1",
+                credentials=AnonymousCredentials(),
+                static_discovery=True,
+                client_options={"api_endpoint": self.stack.url},
+                cache_discovery=False,
+            )
             path = f"namespaces/{PROJECT}/services/{name}"
             body = v1.namespaces().services().get(name=path).execute()
             key, value = label.split("=", 1)
@@ -114,8 +142,11 @@ class Story:
         from cli.report_data import fetch_decisions
 
         for _ in range(50):  # the log agent ships function output asynchronously
-            found = [d for d in fetch_decisions(self.logging, PROJECT, self.started)
-                     if d.get("function") == function and d.get("service") == self.service_name(service)]
+            found = [
+                d
+                for d in fetch_decisions(self.logging, PROJECT, self.started)
+                if d.get("function") == function and d.get("service") == self.service_name(service)
+            ]
             if found:
                 return found
             time.sleep(0.1)
@@ -143,11 +174,15 @@ def play(story: Story) -> None:
     s.deploy("hello", principal="alice@example.com")
     ingress = s.ingress("hello")
     s.show(f"hello's ingress now: {ingress}")
-    s.expect(ingress == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
-             "enforce_ingress set it to internal-and-cloud-load-balancing")
+    s.expect(
+        ingress == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+        "enforce_ingress set it to internal-and-cloud-load-balancing",
+    )
     for d in s.decisions("enforce_ingress", "hello")[:1]:
-        s.show(f"decision log: {d['action']} {d.get('before')} -> {d.get('after')}, principal {d.get('principal')}, "
-               f"{d.get('seconds_to_remediate')} s after the change")
+        s.show(
+            f"decision log: {d['action']} {d.get('before')} -> {d.get('after')}, principal {d.get('principal')}, "
+            f"{d.get('seconds_to_remediate')} s after the change"
+        )
 
     s.step("`catalog` is deployed with the label public-route=true")
     s.deploy("catalog", labels={"public-route": "true"}, principal="bob@example.com")
@@ -159,8 +194,11 @@ def play(story: Story) -> None:
     s.deploy("storefront", labels={"public-route": "store", "public-host": "shop"}, principal="carol@example.com")
     routes = s.routes_of("storefront")
     s.show(f"routes of storefront: {routes}")
-    s.expect({h for h, _ in routes} == {"shop.example.com", "www.shop.example.com"}
-             and {p for _, p in routes} == {"/store", "/store/*"}, "storefront is on the shop hosts at /store")
+    s.expect(
+        {h for h, _ in routes} == {"shop.example.com", "www.shop.example.com"}
+        and {p for _, p in routes} == {"/store", "/store/*"},
+        "storefront is on the shop hosts at /store",
+    )
 
     s.step("A developer renames catalog's route to `products` with gcloud")
     how = s.gcloud_relabel("catalog", "public-route=products")
@@ -183,10 +221,13 @@ def play(story: Story) -> None:
     before = s.owned_objects()
     s.set_labels("storefront", {}, principal="carol@example.com")
     after = s.owned_objects()
-    s.show(f"runway-owned backend services: {len(before[0])} -> {len(after[0])}; NEGs: {len(before[1])} -> "
-           f"{len(after[1])}")
-    s.expect(s.routes_of("storefront") == [] and len(after[0]) == len(before[0]) - 1,
-             "its routes, backend service and NEG are gone")
+    s.show(
+        f"runway-owned backend services: {len(before[0])} -> {len(after[0])}; NEGs: {len(before[1])} -> {len(after[1])}"
+    )
+    s.expect(
+        s.routes_of("storefront") == [] and len(after[0]) == len(before[0]) - 1,
+        "its routes, backend service and NEG are gone",
+    )
 
     s.step("The scheduled sweep (reconcile_all) runs over every service and region")
     import requests
@@ -203,12 +244,17 @@ def run_demo(*, keep_going: bool = False) -> int:
     from cli.report_format import format_table
     from devstack.stack import LocalStack
 
-    click.secho("runway demo: the emulator stands in for Google Cloud; the three functions run as "
-                "functions-framework servers, fed by the emulator's Eventarc.", bold=True)
+    click.secho(
+        "runway demo: the emulator stands in for Google Cloud; the three functions run as "
+        "functions-framework servers, fed by the emulator's Eventarc.",
+        bold=True,
+    )
     started = time.monotonic()
     with LocalStack(project=PROJECT, region=REGION) as stack:
-        click.echo(f"Local stack up in {time.monotonic() - started:.1f} s at {stack.url}: triggers for "
-                   f"enforce_ingress and sync_routes, URL map runway-lb, Cloud Armor policy runway-edge.")
+        click.echo(
+            f"Local stack up in {time.monotonic() - started:.1f} s at {stack.url}: triggers for "
+            f"enforce_ingress and sync_routes, URL map runway-lb, Cloud Armor policy runway-edge."
+        )
         story = Story(stack)
         play(story)
 
@@ -221,8 +267,12 @@ def run_demo(*, keep_going: bool = False) -> int:
 
         until = datetime.now(UTC) + timedelta(seconds=1)
         time.sleep(0.5)  # the last decision lines are still being shipped by the log agent
-        summary = summarize(fetch_decisions(story.logging, PROJECT, story.started, until), since=story.started,
-                            until=until, project=PROJECT)
+        summary = summarize(
+            fetch_decisions(story.logging, PROJECT, story.started, until),
+            since=story.started,
+            until=until,
+            project=PROJECT,
+        )
         click.echo(format_table(summary))
         if keep_going:
             click.echo(f"\nStack still up at {stack.url}; Ctrl-C to stop.")

@@ -61,8 +61,12 @@ def demo(keep_going: bool) -> None:
 @cli.command()
 @click.option("--port", type=int, default=8900, show_default=True, help="Port of the emulator.")
 @click.option("--logs/--no-logs", default=False, help="Echo the functions' decision log here as it happens.")
-@click.option("--sample/--no-sample", default=True, show_default=True,
-              help="Deploy a service `hello` (open to all, so you see it remediated) to try labels on.")
+@click.option(
+    "--sample/--no-sample",
+    default=True,
+    show_default=True,
+    help="Deploy a service `hello` (open to all, so you see it remediated) to try labels on.",
+)
 def up(port: int, logs: bool, sample: bool) -> None:
     """Start the local stack and keep it up: the emulator, the three functions, triggers, load balancer."""
     import shutil
@@ -81,17 +85,20 @@ def up(port: int, logs: bool, sample: bool) -> None:
             for name, fn in stack.functions.items():
                 click.echo(f"  function {name}: {fn.url}")
             click.echo("\nFor runway's CLI and the Google client libraries:")
-            click.echo(f"  export RUNWAY_API_ENDPOINT={stack.url} RUNWAY_PROJECT={stack.project} "
-                       "RUNWAY_URL_MAP=runway-lb")
+            click.echo(
+                f"  export RUNWAY_API_ENDPOINT={stack.url} RUNWAY_PROJECT={stack.project} RUNWAY_URL_MAP=runway-lb"
+            )
             click.echo("\nFor gcloud (the emulator is also its HTTP proxy; the token file names you in audit logs):")
             for key, value in stack.gcloud_env(config_dir).items():
                 click.echo(f"  export {key}={value}")
             click.echo("\nThen, for example:")
             if not sample:
                 click.echo("  (gcloud run deploy is not emulated: create a service with the client libraries, or)")
-                click.echo(f"  curl -s -X POST '{stack.url}/v2/projects/{stack.project}/locations/{stack.region}"
-                           "/services?serviceId=hello' -H 'Content-Type: application/json' "
-                           "-d '{\"template\":{\"containers\":[{\"image\":\"hello\"}]}}'")
+                click.echo(
+                    f"  curl -s -X POST '{stack.url}/v2/projects/{stack.project}/locations/{stack.region}"
+                    "/services?serviceId=hello' -H 'Content-Type: application/json' "
+                    '-d \'{"template":{"containers":[{"image":"hello"}]}}\''
+                )
             click.echo("  gcloud run services update hello --update-labels public-route=true")
             click.echo("  python main.py routes")
             click.echo("  python main.py report --since 1h")
@@ -116,8 +123,9 @@ def _deploy_sample(endpoint: str, project: str, region: str) -> None:
     from shared import clients
 
     service = run_v2.Service(template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]))
-    clients.run_services(endpoint).create_service(parent=f"projects/{project}/locations/{region}",
-                                                  service_id="hello", service=service).result(timeout=60)
+    clients.run_services(endpoint).create_service(
+        parent=f"projects/{project}/locations/{region}", service_id="hello", service=service
+    ).result(timeout=60)
 
 
 @cli.command()
@@ -139,10 +147,10 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
 
     from . import plan_view
 
-    config = load({"RUNWAY_PROJECT": project, "RUNWAY_REGIONS": regions,
-                   "RUNWAY_DRY_RUN": "true" if dry_run else None})
-    log = DecisionLog(function="cli.reconcile", dry_run=config.dry_run,
-                      stream=sys.stderr if show_log else io.StringIO())
+    config = load({"RUNWAY_PROJECT": project, "RUNWAY_REGIONS": regions, "RUNWAY_DRY_RUN": "true" if dry_run else None})
+    log = DecisionLog(
+        function="cli.reconcile", dry_run=config.dry_run, stream=sys.stderr if show_log else io.StringIO()
+    )
     try:
         bar: Any = None
 
@@ -154,16 +162,24 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
                 bar = click.progressbar(length=total, label="Services").__enter__()
             bar.update(1)
 
-        result = sweep(config=config, log=log, run=clients.run_services(config.api_endpoint),
-                       compute=clients.compute(config.api_endpoint), progress=progress)
+        result = sweep(
+            config=config,
+            log=log,
+            run=clients.run_services(config.api_endpoint),
+            compute=clients.compute(config.api_endpoint),
+            progress=progress,
+        )
         if bar is not None:
             bar.__exit__(None, None, None)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from exc
     except RunwayApiError as exc:
         raise click.ClickException(f"sweep failed: {exc}") from exc
-    click.echo(plan_view.as_json(result, dry_run=config.dry_run) if fmt == "json"
-               else plan_view.as_text(result, dry_run=config.dry_run))
+    click.echo(
+        plan_view.as_json(result, dry_run=config.dry_run)
+        if fmt == "json"
+        else plan_view.as_text(result, dry_run=config.dry_run)
+    )
     drift = config.dry_run and (result.plan.changes or result.ingress_changes())
     if drift or result.findings() or result.failures:
         sys.exit(1)
@@ -200,8 +216,13 @@ def routes(project: str | None, url_map: str | None, fmt: str) -> None:
 
 @cli.command()
 @click.argument("event_file", type=click.File("r"))
-@click.option("--function", "functions", type=click.Choice(["enforce_ingress", "sync_routes", "all"]),
-              default="all", show_default=True)
+@click.option(
+    "--function",
+    "functions",
+    type=click.Choice(["enforce_ingress", "sync_routes", "all"]),
+    default="all",
+    show_default=True,
+)
 @click.option("--dry-run", is_flag=True, help="Decide and print; change nothing.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def replay(event_file: io.TextIOBase, functions: str, dry_run: bool, fmt: str) -> None:

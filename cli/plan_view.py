@@ -36,8 +36,10 @@ def as_text(result: SweepResult, *, dry_run: bool) -> str:
         lines.append("No changes. Every service and the load balancer match the policy and the labels.")
     else:
         prefix = "Plan" if dry_run else "Applied"
-        lines.append(f"{prefix}: {len(ingress)} ingress to fix, {counts['create']} to create, "
-                     f"{counts['update']} to update, {counts['delete']} to destroy.")
+        lines.append(
+            f"{prefix}: {len(ingress)} ingress to fix, {counts['create']} to create, "
+            f"{counts['update']} to update, {counts['delete']} to destroy."
+        )
     return "\n".join(lines)
 
 

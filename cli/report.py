@@ -22,19 +22,41 @@ class LoggingReadError(click.ClickException):
 
 
 @click.command("report")
-@click.option("--since", "since_text", default="24h", show_default=True, metavar="WHEN",
-              help="Start of the window: a duration back from now (30m, 24h, 7d) or an RFC3339 timestamp.")
-@click.option("--until", "until_text", default=None, metavar="WHEN",
-              help="End of the window (exclusive), same forms as --since. Default: now.")
+@click.option(
+    "--since",
+    "since_text",
+    default="24h",
+    show_default=True,
+    metavar="WHEN",
+    help="Start of the window: a duration back from now (30m, 24h, 7d) or an RFC3339 timestamp.",
+)
+@click.option(
+    "--until",
+    "until_text",
+    default=None,
+    metavar="WHEN",
+    help="End of the window (exclusive), same forms as --since. Default: now.",
+)
 @click.option("--project", default=None, help="Project whose decision log to read. Default: RUNWAY_PROJECT.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table for a terminal, json for machines, csv one row per decision, markdown for a ticket, "
-                   "html one self-contained page.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
-              help="Write the report to this file instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for a terminal, json for machines, csv one row per decision, markdown for a ticket, "
+    "html one self-contained page.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the report to this file instead of stdout.",
+)
 @click.pass_context
-def report(ctx: click.Context, since_text: str, until_text: str | None, project: str | None, fmt: str,
-           output: Path | None) -> None:
+def report(
+    ctx: click.Context, since_text: str, until_text: str | None, project: str | None, fmt: str, output: Path | None
+) -> None:
     """Summarize runway's decisions (remediations, routes, conflicts, errors) from its decision log.
 
     Exit status: 0 no findings; 1 the window holds findings (route conflicts, invalid route labels, API errors,
@@ -54,8 +76,9 @@ def report(ctx: click.Context, since_text: str, until_text: str | None, project:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--until") from None
     if since >= until:
-        raise click.BadParameter(f"{rfc3339(since)} is not before the end of the window, {rfc3339(until)}",
-                                 param_hint="--since")
+        raise click.BadParameter(
+            f"{rfc3339(since)} is not before the end of the window, {rfc3339(until)}", param_hint="--since"
+        )
     try:
         config = load_config()
     except ConfigError as exc:

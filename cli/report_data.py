@@ -88,9 +88,28 @@ TARGET_BUCKETS = 24
 _BUCKET_SIZES = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
 
 CSV_COLUMNS = (
-    "timestamp", "severity", "action", "dry_run", "function", "service", "principal", "event_id", "method",
-    "before", "after", "seconds_to_remediate", "host", "paths", "regions", "backend", "changes", "holder",
-    "reason", "retryable", "code", "message",
+    "timestamp",
+    "severity",
+    "action",
+    "dry_run",
+    "function",
+    "service",
+    "principal",
+    "event_id",
+    "method",
+    "before",
+    "after",
+    "seconds_to_remediate",
+    "host",
+    "paths",
+    "regions",
+    "backend",
+    "changes",
+    "holder",
+    "reason",
+    "retryable",
+    "code",
+    "message",
 )
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -113,8 +132,7 @@ def parse_when(text: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
         raise ValueError(
-            f"{text!r} is neither a duration (like 30m, 24h, 7d) nor an RFC3339 timestamp "
-            "(like 2026-03-01T12:00:00Z)"
+            f"{text!r} is neither a duration (like 30m, 24h, 7d) nor an RFC3339 timestamp (like 2026-03-01T12:00:00Z)"
         ) from None
     if moment.tzinfo is None:
         # A zone-less time is ambiguous between the operator's zone and UTC; Logging would read it as UTC.
@@ -156,8 +174,9 @@ def decision_filter(since: datetime, until: datetime | None = None) -> str:
     return text
 
 
-def fetch_decisions(client: Any, project: str, since: datetime, until: datetime | None = None, *,
-                    page_size: int = PAGE_SIZE) -> list[dict[str, Any]]:
+def fetch_decisions(
+    client: Any, project: str, since: datetime, until: datetime | None = None, *, page_size: int = PAGE_SIZE
+) -> list[dict[str, Any]]:
     """runway's decisions logged in `project` in [since, until), oldest first, as flat dicts.
 
     `client` is a `google.cloud.logging.Client` (see `shared.clients.logging_client`). Each dict is the entry's
@@ -348,8 +367,9 @@ class Report:
     def findings(self) -> Findings:
         errors = sum(group.count for group in self.errors)
         dry = len(self.dry_run.findings)
-        return Findings(len(self.conflicts), len(self.invalid), errors, dry,
-                        len(self.conflicts) + len(self.invalid) + errors + dry)
+        return Findings(
+            len(self.conflicts), len(self.invalid), errors, dry, len(self.conflicts) + len(self.invalid) + errors + dry
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (module docstring): stable key order, RFC3339 times, lists not tuples."""
@@ -377,8 +397,9 @@ def _plain(value: Any) -> Any:
 # ------------------------------------------------------------------------------------------------ summarize
 
 
-def summarize(decisions: Iterable[Mapping[str, Any]], *, since: datetime, until: datetime,
-              project: str | None = None) -> Report:
+def summarize(
+    decisions: Iterable[Mapping[str, Any]], *, since: datetime, until: datetime, project: str | None = None
+) -> Report:
     """The report over decisions with `since <= timestamp < until` (see the module docstring for the rules)."""
     start, end = _as_time(since), _as_time(until)
     if start is None or end is None:
@@ -390,15 +411,26 @@ def summarize(decisions: Iterable[Mapping[str, Any]], *, since: datetime, until:
         if moment is not None and since <= moment < until:
             in_window.append({**raw, "timestamp": moment})
     # A total order, so the report does not depend on the order Logging returned ties in.
-    in_window.sort(key=lambda d: (d["timestamp"], str(d.get("action") or ""), str(d.get("service") or ""),
-                                  str(d.get("function") or ""), str(d.get("event_id") or "")))
+    in_window.sort(
+        key=lambda d: (
+            d["timestamp"],
+            str(d.get("action") or ""),
+            str(d.get("service") or ""),
+            str(d.get("function") or ""),
+            str(d.get("event_id") or ""),
+        )
+    )
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str, str]] = set()
     for decision in in_window:
         if decision.get("event_id"):
             # Eventarc delivers at least once: a redelivered event yields the same decision again.
-            key = (str(decision["event_id"]), str(decision.get("function")), str(decision.get("action")),
-                   str(decision.get("service")))
+            key = (
+                str(decision["event_id"]),
+                str(decision.get("function")),
+                str(decision.get("action")),
+                str(decision.get("service")),
+            )
             if key in seen:
                 continue
             seen.add(key)
@@ -414,13 +446,21 @@ def summarize(decisions: Iterable[Mapping[str, Any]], *, since: datetime, until:
         remediations=_remediations([d for d in real if d.get("action") == REMEDIATED]),
         routes=tuple(_route_change(d) for d in real if d.get("action") in ROUTE_CHANGES),
         conflicts=tuple(
-            Conflict(d["timestamp"], d.get("service"), d.get("host"), _strings(d.get("paths")), d.get("holder"),
-                     d.get("principal"))
-            for d in real if d.get("action") == "route_conflict"
+            Conflict(
+                d["timestamp"],
+                d.get("service"),
+                d.get("host"),
+                _strings(d.get("paths")),
+                d.get("holder"),
+                d.get("principal"),
+            )
+            for d in real
+            if d.get("action") == "route_conflict"
         ),
         invalid=tuple(
             Invalid(d["timestamp"], d.get("service"), _text(d.get("reason")), d.get("principal"))
-            for d in real if d.get("action") == "route_invalid"
+            for d in real
+            if d.get("action") == "route_invalid"
         ),
         exempt_open=_exempt_open(real),
         errors=_errors([d for d in real if d.get("action") in ERROR_ACTIONS]),
@@ -484,16 +524,25 @@ def _remediations(rows: Sequence[Mapping[str, Any]]) -> Remediations:
         return sum(1 for r in group if r.get("before") == OPEN)
 
     services = sorted(
-        (ServiceRemediations(service, len(group), opened(group),
-                             tuple(sorted({str(r["principal"]) for r in group if r.get("principal")})),
-                             max(r["timestamp"] for r in group))
-         for service, group in by_service.items()),
+        (
+            ServiceRemediations(
+                service,
+                len(group),
+                opened(group),
+                tuple(sorted({str(r["principal"]) for r in group if r.get("principal")})),
+                max(r["timestamp"] for r in group),
+            )
+            for service, group in by_service.items()
+        ),
         key=lambda s: (-s.count, s.service),
     )
     principals = sorted(
-        (PrincipalRemediations(principal, len(group), opened(group),
-                               tuple(sorted({str(r.get("service") or "-") for r in group})))
-         for principal, group in by_principal.items()),
+        (
+            PrincipalRemediations(
+                principal, len(group), opened(group), tuple(sorted({str(r.get("service") or "-") for r in group}))
+            )
+            for principal, group in by_principal.items()
+        ),
         key=lambda p: (-p.count, p.principal),
     )
     seconds = [s for s in (_seconds(r.get("seconds_to_remediate")) for r in rows) if s is not None]
@@ -502,9 +551,16 @@ def _remediations(rows: Sequence[Mapping[str, Any]]) -> Remediations:
 
 def _route_change(d: Mapping[str, Any]) -> RouteChange:
     return RouteChange(
-        time=d["timestamp"], action=str(d["action"]), service=d.get("service"), host=_text(d.get("host")),
-        hosts=_strings(d.get("hosts")), paths=_strings(d.get("paths")), regions=_strings(d.get("regions")),
-        backend=_text(d.get("backend")), changes=_strings(d.get("changes")), principal=d.get("principal"),
+        time=d["timestamp"],
+        action=str(d["action"]),
+        service=d.get("service"),
+        host=_text(d.get("host")),
+        hosts=_strings(d.get("hosts")),
+        paths=_strings(d.get("paths")),
+        regions=_strings(d.get("regions")),
+        backend=_text(d.get("backend")),
+        changes=_strings(d.get("changes")),
+        principal=d.get("principal"),
     )
 
 
@@ -527,10 +583,17 @@ def _errors(rows: Sequence[Mapping[str, Any]]) -> tuple[ErrorGroup, ...]:
     result = []
     for (action, reason), group in groups.items():
         flags = [r["retryable"] for r in group if isinstance(r.get("retryable"), bool)]
-        result.append(ErrorGroup(
-            action, reason, len(group), tuple(sorted({str(r["service"]) for r in group if r.get("service")})),
-            any(flags) if flags else None, group[0]["timestamp"], group[-1]["timestamp"],
-        ))
+        result.append(
+            ErrorGroup(
+                action,
+                reason,
+                len(group),
+                tuple(sorted({str(r["service"]) for r in group if r.get("service")})),
+                any(flags) if flags else None,
+                group[0]["timestamp"],
+                group[-1]["timestamp"],
+            )
+        )
     return tuple(sorted(result, key=lambda g: (-g.count, g.action, g.reason)))
 
 
@@ -539,8 +602,9 @@ def _dry_item(d: Mapping[str, Any]) -> DryRunItem:
     if action == REMEDIATED:
         detail = f"ingress {d.get('before')} -> {d.get('after')}"
     elif action in ROUTE_CHANGES:
-        detail = " ".join(filter(None, (f"host {d['host']}" if d.get("host") else None,
-                                        " ".join(_strings(d.get("paths"))) or None)))
+        detail = " ".join(
+            filter(None, (f"host {d['host']}" if d.get("host") else None, " ".join(_strings(d.get("paths"))) or None))
+        )
     elif action == "route_conflict":
         detail = f"{' '.join(_strings(d.get('paths')))} held by {d.get('holder')}".strip()
     else:

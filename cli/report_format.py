@@ -62,41 +62,96 @@ def sections(report: Report) -> list[Section]:
     remediations = report.remediations
     ttr = remediations.time_to_remediate
     out = [
-        Section("Decisions by action", ("action", "count"),
-                tuple((action, str(n)) for action, n in report.counts.items() if n), empty="no decisions"),
         Section(
-            "Remediations by service", ("service", "count", "opened to all", "principals", "last"),
-            tuple((short_service(s.service), str(s.count), str(s.opened_to_all), ", ".join(s.principals) or "-",
-                   _short_time(s.last)) for s in remediations.by_service),
-            note=(f"{plural(remediations.total, 'remediation')} ({remediations.opened_to_all} found the service "
-                  f"open to all); time to remediate ({ttr.count} timed): median {_seconds_text(ttr.median)}, "
-                  f"p95 {_seconds_text(ttr.p95)}, max {_seconds_text(ttr.max)}"),
+            "Decisions by action",
+            ("action", "count"),
+            tuple((action, str(n)) for action, n in report.counts.items() if n),
+            empty="no decisions",
         ),
-        Section("Remediations by principal", ("principal", "count", "opened to all", "services"),
-                tuple((p.principal, str(p.count), str(p.opened_to_all), str(len(p.services)))
-                      for p in remediations.by_principal)),
-        Section("Routes", ("time", "action", "service", "host", "paths", "backend"),
-                tuple((_short_time(r.time), r.action.removeprefix("route_"), short_service(r.service),
-                       r.host or "-", " ".join(r.paths) or "-", r.backend or "-") for r in report.routes)),
-        Section("Route conflicts", ("time", "service", "paths", "holder"),
-                tuple((_short_time(c.time), short_service(c.service), " ".join(c.paths) or "-", c.holder or "-")
-                      for c in report.conflicts)),
-        Section("Invalid routes", ("time", "service", "reason"),
-                tuple((_short_time(i.time), short_service(i.service), _clip(i.reason)) for i in report.invalid)),
-        Section("Exempt services open to all", ("service", "ingress", "last seen"),
-                tuple((short_service(e.service), e.ingress or "-", _short_time(e.last_seen))
-                      for e in report.exempt_open)),
-        Section("Errors", ("action", "count", "reason", "services"),
-                tuple((g.action, str(g.count), _clip(g.reason), str(len(g.services))) for g in report.errors)),
-        Section("Dry run (would have done)", ("time", "action", "service", "detail"),
-                tuple((_short_time(i.time), i.action, short_service(i.service), _clip(i.detail))
-                      for i in (*report.dry_run.changes, *report.dry_run.findings)),
-                note=f"{plural(report.dry_run.total, 'dry-run decision')}, not counted above"),
-        Section(f"Activity per {duration_text(report.timeline.bucket_seconds)}",
-                ("start", *report.timeline.groups),
-                tuple((_short_time(b.start), *(str(getattr(b, g)) for g in report.timeline.groups))
-                      for b in report.timeline.buckets if b.total),
-                empty="no changes or findings"),
+        Section(
+            "Remediations by service",
+            ("service", "count", "opened to all", "principals", "last"),
+            tuple(
+                (
+                    short_service(s.service),
+                    str(s.count),
+                    str(s.opened_to_all),
+                    ", ".join(s.principals) or "-",
+                    _short_time(s.last),
+                )
+                for s in remediations.by_service
+            ),
+            note=(
+                f"{plural(remediations.total, 'remediation')} ({remediations.opened_to_all} found the service "
+                f"open to all); time to remediate ({ttr.count} timed): median {_seconds_text(ttr.median)}, "
+                f"p95 {_seconds_text(ttr.p95)}, max {_seconds_text(ttr.max)}"
+            ),
+        ),
+        Section(
+            "Remediations by principal",
+            ("principal", "count", "opened to all", "services"),
+            tuple(
+                (p.principal, str(p.count), str(p.opened_to_all), str(len(p.services)))
+                for p in remediations.by_principal
+            ),
+        ),
+        Section(
+            "Routes",
+            ("time", "action", "service", "host", "paths", "backend"),
+            tuple(
+                (
+                    _short_time(r.time),
+                    r.action.removeprefix("route_"),
+                    short_service(r.service),
+                    r.host or "-",
+                    " ".join(r.paths) or "-",
+                    r.backend or "-",
+                )
+                for r in report.routes
+            ),
+        ),
+        Section(
+            "Route conflicts",
+            ("time", "service", "paths", "holder"),
+            tuple(
+                (_short_time(c.time), short_service(c.service), " ".join(c.paths) or "-", c.holder or "-")
+                for c in report.conflicts
+            ),
+        ),
+        Section(
+            "Invalid routes",
+            ("time", "service", "reason"),
+            tuple((_short_time(i.time), short_service(i.service), _clip(i.reason)) for i in report.invalid),
+        ),
+        Section(
+            "Exempt services open to all",
+            ("service", "ingress", "last seen"),
+            tuple((short_service(e.service), e.ingress or "-", _short_time(e.last_seen)) for e in report.exempt_open),
+        ),
+        Section(
+            "Errors",
+            ("action", "count", "reason", "services"),
+            tuple((g.action, str(g.count), _clip(g.reason), str(len(g.services))) for g in report.errors),
+        ),
+        Section(
+            "Dry run (would have done)",
+            ("time", "action", "service", "detail"),
+            tuple(
+                (_short_time(i.time), i.action, short_service(i.service), _clip(i.detail))
+                for i in (*report.dry_run.changes, *report.dry_run.findings)
+            ),
+            note=f"{plural(report.dry_run.total, 'dry-run decision')}, not counted above",
+        ),
+        Section(
+            f"Activity per {duration_text(report.timeline.bucket_seconds)}",
+            ("start", *report.timeline.groups),
+            tuple(
+                (_short_time(b.start), *(str(getattr(b, g)) for g in report.timeline.groups))
+                for b in report.timeline.buckets
+                if b.total
+            ),
+            empty="no changes or findings",
+        ),
     ]
     return out
 
@@ -110,10 +165,12 @@ def plural(count: int, noun: str) -> str:
 def headline(report: Report) -> str:
     totals, findings = report.totals, report.findings
     duplicates = f" ({plural(totals.duplicates, 'repeated delivery')} counted once)" if totals.duplicates else ""
-    return (f"{plural(totals.decisions, 'decision')}{duplicates}: {totals.real} real, {totals.dry_run} dry-run; "
-            f"{plural(findings.total, 'finding')} ({plural(findings.conflicts, 'conflict')}, "
-            f"{plural(findings.invalid, 'invalid route')}, {plural(findings.errors, 'error')}, "
-            f"{findings.dry_run} in dry run)")
+    return (
+        f"{plural(totals.decisions, 'decision')}{duplicates}: {totals.real} real, {totals.dry_run} dry-run; "
+        f"{plural(findings.total, 'finding')} ({plural(findings.conflicts, 'conflict')}, "
+        f"{plural(findings.invalid, 'invalid route')}, {plural(findings.errors, 'error')}, "
+        f"{findings.dry_run} in dry run)"
+    )
 
 
 def title(report: Report) -> str:

@@ -55,19 +55,24 @@ def chart(report: Report) -> str:
         f'<text x="{_LEFT - 4}" y="{_TOP + plot_h}" text-anchor="end">0</text>',
     ]
     if not peak:
-        parts.append(f'<text x="{_LEFT + plot_w / 2}" y="{_TOP + plot_h / 2}" text-anchor="middle">'
-                     "no changes or findings in this window</text>")
+        parts.append(
+            f'<text x="{_LEFT + plot_w / 2}" y="{_TOP + plot_h / 2}" text-anchor="middle">'
+            "no changes or findings in this window</text>"
+        )
     label_every = max(1, round(len(buckets) / 8))
     for index, bucket in enumerate(buckets):
         x = _LEFT + index * slot + (slot - bar_w) / 2
         if index % label_every == 0:
-            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{_TOP + plot_h + 14}" text-anchor="middle">'
-                         f"{escape(_label(report, index))}</text>")
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{_TOP + plot_h + 14}" text-anchor="middle">'
+                f"{escape(_label(report, index))}</text>"
+            )
         if not bucket.total:
             continue
         counts = ", ".join(f"{g} {getattr(bucket, g)}" for g in timeline.groups if getattr(bucket, g))
-        parts.append(f'<g class="bar"><title>{escape(bucket.start.strftime("%Y-%m-%d %H:%M"))} UTC: '
-                     f"{escape(counts)}</title>")
+        parts.append(
+            f'<g class="bar"><title>{escape(bucket.start.strftime("%Y-%m-%d %H:%M"))} UTC: {escape(counts)}</title>'
+        )
         y = _TOP + plot_h
         for group in timeline.groups:
             value = getattr(bucket, group)
@@ -75,8 +80,9 @@ def chart(report: Report) -> str:
                 continue
             height = plot_h * value / peak
             y -= height
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" '
-                         f'fill="{COLORS[group]}"/>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" fill="{COLORS[group]}"/>'
+            )
         parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts)
@@ -97,8 +103,9 @@ def _section(section: Section) -> str:
 
 
 def format_html(report: Report) -> str:
-    legend = "".join(f'<span><i style="background:{color}"></i>{escape(group)}</span>'
-                     for group, color in COLORS.items())
+    legend = "".join(
+        f'<span><i style="background:{color}"></i>{escape(group)}</span>' for group, color in COLORS.items()
+    )
     body = [
         f"<h1>{escape(title(report))}</h1>",
         f'<p class="headline">{escape(headline(report))}</p>',
@@ -108,7 +115,7 @@ def format_html(report: Report) -> str:
         *(_section(section) for section in sections(report)),
     ]
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title(report))}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"

@@ -35,8 +35,16 @@ def read_routes(compute: ComputeClients, project: str, url_map: str) -> tuple[li
             regions = tuple(sorted(neg_regions(backends.get(backend))))
             for host in host_rule.get("hosts", []):
                 for path in rule.get("paths", []):
-                    rows.append(Route(host, path, str(marker.ref) if marker else backend, regions, backend,
-                                      marker.owner if marker else ""))
+                    rows.append(
+                        Route(
+                            host,
+                            path,
+                            str(marker.ref) if marker else backend,
+                            regions,
+                            backend,
+                            marker.owner if marker else "",
+                        )
+                    )
     rows.sort(key=lambda r: (r.host, r.path))
     return rows, last_segment(str(umap.get("defaultService", "")))
 
@@ -46,8 +54,7 @@ def as_table(rows: list[Route], default: str) -> str:
     lines = [header] + [(r.host, r.path, r.service, ",".join(r.regions) or "-", r.backend) for r in rows]
     lines.append(("*", "(anything else)", "-", "-", default))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-                     for line in lines)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
 
 
 def as_json(rows: list[Route], default: str) -> str:

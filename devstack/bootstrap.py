@@ -23,8 +23,14 @@ def _eventarc(endpoint: str) -> Any:
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build
 
-    return build("eventarc", "v1", credentials=AnonymousCredentials(), static_discovery=True,
-                 client_options={"api_endpoint": endpoint}, cache_discovery=False)
+    return build(
+        "eventarc",
+        "v1",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": endpoint},
+        cache_discovery=False,
+    )
 
 
 def trigger_id(function: str, method: str) -> str:
@@ -55,22 +61,36 @@ def create_triggers(endpoint: str, project: str, function: str, uri: str) -> lis
     return names
 
 
-def create_load_balancer(endpoint: str, project: str, url_map: str = "runway-lb",
-                         security_policy: str = "runway-edge") -> LoadBalancer:
+def create_load_balancer(
+    endpoint: str, project: str, url_map: str = "runway-lb", security_policy: str = "runway-edge"
+) -> LoadBalancer:
     """The Terraform-owned half of the shared ALB: a Cloud Armor policy, a default backend and the URL map."""
     from google.cloud import compute_v1
 
     compute = clients.compute(endpoint)
     buckets = clients.compute_client(compute_v1.BackendBucketsClient, endpoint)
     default_backend = "runway-default-404"
-    compute.security_policies.insert(project=project, security_policy_resource=compute_v1.SecurityPolicy(
-        name=security_policy, description="Cloud Armor policy runway attaches to every backend it makes",
-    )).result()
-    buckets.insert(project=project, backend_bucket_resource=compute_v1.BackendBucket(
-        name=default_backend, bucket_name=f"{project}-lb-default", description="answers what no route matches",
-    )).result()
-    compute.url_maps.insert(project=project, url_map_resource=compute_v1.UrlMap(
-        name=url_map, default_service=f"projects/{project}/global/backendBuckets/{default_backend}",
-        description="shared ALB; host rules and path matchers are runway's (infra ignores changes to them)",
-    )).result()
+    compute.security_policies.insert(
+        project=project,
+        security_policy_resource=compute_v1.SecurityPolicy(
+            name=security_policy,
+            description="Cloud Armor policy runway attaches to every backend it makes",
+        ),
+    ).result()
+    buckets.insert(
+        project=project,
+        backend_bucket_resource=compute_v1.BackendBucket(
+            name=default_backend,
+            bucket_name=f"{project}-lb-default",
+            description="answers what no route matches",
+        ),
+    ).result()
+    compute.url_maps.insert(
+        project=project,
+        url_map_resource=compute_v1.UrlMap(
+            name=url_map,
+            default_service=f"projects/{project}/global/backendBuckets/{default_backend}",
+            description="shared ALB; host rules and path matchers are runway's (infra ignores changes to them)",
+        ),
+    ).result()
     return LoadBalancer(project, url_map, default_backend, security_policy)

@@ -30,8 +30,9 @@ def free_port() -> int:
 class FunctionProcess:
     """`functions-framework --target T --source main.py` with an environment, its output shipped to Logging."""
 
-    def __init__(self, target: str, env: Mapping[str, str], agent: LogAgent | None = None,
-                 port: int | None = None) -> None:
+    def __init__(
+        self, target: str, env: Mapping[str, str], agent: LogAgent | None = None, port: int | None = None
+    ) -> None:
         self.target = target
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -45,17 +46,35 @@ class FunctionProcess:
         env.update(self._env)
         env.update({"PYTHONUNBUFFERED": "1", "THREADS": env.get("THREADS", "16"), "K_SERVICE": self.target})
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--target", self.target, "--source", str(MAIN),
-             "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "functions_framework",
+                "--target",
+                self.target,
+                "--source",
+                str(MAIN),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             # Its own process group: gunicorn forks a worker, and stopping must reach both (an orphaned worker would
             # keep the output pipes, and so the log agent, open).
-            cwd=ROOT, env=env, text=True, bufsize=1, start_new_session=True,
-            stdout=subprocess.PIPE if self._agent else None, stderr=subprocess.PIPE if self._agent else None,
+            cwd=ROOT,
+            env=env,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+            stdout=subprocess.PIPE if self._agent else None,
+            stderr=subprocess.PIPE if self._agent else None,
         )
         if self._agent is not None:
             assert self._process.stdout is not None and self._process.stderr is not None
-            self._pumps = [self._agent.follow(self._process.stdout, "stdout"),
-                           self._agent.follow(self._process.stderr, "stderr")]
+            self._pumps = [
+                self._agent.follow(self._process.stdout, "stdout"),
+                self._agent.follow(self._process.stderr, "stderr"),
+            ]
         self._wait_ready(timeout)
         return self
 

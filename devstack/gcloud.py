@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 
-def gcloud_env(url: str, config_dir: Path, *, project: str, region: str,
-               principal: str = "gcloud-user@example.com") -> dict[str, str]:
+def gcloud_env(
+    url: str, config_dir: Path, *, project: str, region: str, principal: str = "gcloud-user@example.com"
+) -> dict[str, str]:
     """The `CLOUDSDK_*` variables a user exports to use gcloud against the emulator at `url`.
 
     gcloud run prepends the region to the API host, so an endpoint override alone cannot reach 127.0.0.1: every

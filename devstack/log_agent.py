@@ -35,9 +35,15 @@ def entry_from_line(line: str, *, stream: str) -> dict[str, Any]:
     for key in ("time", "timestamp"):
         if key in payload:
             entry["timestamp"] = payload.pop(key)
-    for key, field in (("labels", "labels"), ("trace", "trace"), ("spanId", "spanId"),
-                       ("trace_sampled", "traceSampled"), ("insertId", "insertId"),
-                       ("operation", "operation"), ("sourceLocation", "sourceLocation")):
+    for key, field in (
+        ("labels", "labels"),
+        ("trace", "trace"),
+        ("spanId", "spanId"),
+        ("trace_sampled", "traceSampled"),
+        ("insertId", "insertId"),
+        ("operation", "operation"),
+        ("sourceLocation", "sourceLocation"),
+    ):
         if _SPECIAL + key in payload:
             entry[field] = payload.pop(_SPECIAL + key)
     if "httpRequest" in payload:
@@ -73,8 +79,12 @@ class LogAgent:
         return 0.0 if self._shipping else time.monotonic() - self._last_activity
 
     def follow(self, lines: Iterable[str], stream: str) -> threading.Thread:
-        thread = threading.Thread(target=self._pump, args=(lines, stream), daemon=True,
-                                  name=f"log-agent-{self._resource['labels']['service_name']}-{stream}")
+        thread = threading.Thread(
+            target=self._pump,
+            args=(lines, stream),
+            daemon=True,
+            name=f"log-agent-{self._resource['labels']['service_name']}-{stream}",
+        )
         thread.start()
         return thread
 

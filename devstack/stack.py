@@ -22,15 +22,23 @@ HTTP_FUNCTIONS = ("reconcile_all",)
 class LocalStack:
     """Start with `with LocalStack(...) as stack:`; everything started is stopped on exit."""
 
-    def __init__(self, *, project: str = "runway-demo", region: str = "us-central1",
-                 regions: tuple[str, ...] = ("us-central1", "europe-west1"), env: Mapping[str, str] | None = None,
-                 functions: tuple[str, ...] = EVENT_FUNCTIONS + HTTP_FUNCTIONS, emulator_port: int = 0,
-                 echo: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        project: str = "runway-demo",
+        region: str = "us-central1",
+        regions: tuple[str, ...] = ("us-central1", "europe-west1"),
+        env: Mapping[str, str] | None = None,
+        functions: tuple[str, ...] = EVENT_FUNCTIONS + HTTP_FUNCTIONS,
+        emulator_port: int = 0,
+        echo: IO[str] | None = None,
+    ) -> None:
         self.project = project
         self.region = region
         self.regions = regions
-        self.server = EmulatorServer(port=emulator_port, settings=Settings(default_project=project,
-                                                                           default_region=region))
+        self.server = EmulatorServer(
+            port=emulator_port, settings=Settings(default_project=project, default_region=region)
+        )
         self._extra_env = dict(env or {})
         self._function_names = functions
         self._echo = echo

@@ -18,8 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default=Settings.default_region, help="region of v1 calls that name none")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     args = parser.parse_args(argv)
-    server = EmulatorServer(args.host, args.port, Settings(default_project=args.project,
-                                                          default_region=args.region), quiet=not args.verbose)
+    server = EmulatorServer(
+        args.host, args.port, Settings(default_project=args.project, default_region=args.region), quiet=not args.verbose
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"emulator listening on {server.url}", flush=True)
     try:

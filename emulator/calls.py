@@ -35,8 +35,9 @@ class CallLog:
         self._calls: list[Call] = []
         self._seq = 0  # monotonic across clears, so a mark taken before a reset stays meaningful
 
-    def add(self, *, method: str, path: str, query: dict[str, str], status: int, time: str, principal: str,
-            host: str) -> None:
+    def add(
+        self, *, method: str, path: str, query: dict[str, str], status: int, time: str, principal: str, host: str
+    ) -> None:
         with self._lock:
             self._seq += 1
             self._calls.append(

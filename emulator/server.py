@@ -22,11 +22,15 @@ class EmulatorServer:
     concurrency tests need real parallel requests.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, settings: Settings | None = None,
-                 quiet: bool = True) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, settings: Settings | None = None, quiet: bool = True
+    ) -> None:
         self.emulator = Emulator(settings)
         self._server: BaseWSGIServer = make_server(
-            host, port, create_app(self.emulator), threaded=True,
+            host,
+            port,
+            create_app(self.emulator),
+            threaded=True,
             request_handler=_QuietHandler if quiet else WSGIRequestHandler,
         )
         self._thread: threading.Thread | None = None

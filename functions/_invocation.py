@@ -28,8 +28,9 @@ def handle_service_event(
     event is retried once the platform team fixes it. `config` is given by the CLI's `replay` (with its
     overrides); deployed functions read the environment.
     """
-    log = DecisionLog(function=function, trace=TraceContext.from_headers(headers),
-                      project=os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    log = DecisionLog(
+        function=function, trace=TraceContext.from_headers(headers), project=os.environ.get("GOOGLE_CLOUD_PROJECT")
+    )
     decoded = events.decode(event)
     log = log.bind(event_id=decoded.event_id, method=decoded.method, principal=decoded.principal)
     try:
@@ -43,27 +44,48 @@ def handle_service_event(
 
 def log_misconfiguration(log: DecisionLog, exc: ConfigError, service: Any = None) -> dict[str, Any]:
     """The one decision for a bad configuration: an error naming the variables, retried once they are fixed."""
-    return log.decide("api_error", service=service, reason=str(exc), retryable=True, variables=list(exc.variables),
-                      message=f"runway is misconfigured: {exc}")
+    return log.decide(
+        "api_error",
+        service=service,
+        reason=str(exc),
+        retryable=True,
+        variables=list(exc.variables),
+        message=f"runway is misconfigured: {exc}",
+    )
 
 
-def _handle(decoded: events.Decoded, config: Config, log: DecisionLog,
-            work: Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]],
-            handles_deletes: bool) -> dict[str, Any]:
+def _handle(
+    decoded: events.Decoded,
+    config: Config,
+    log: DecisionLog,
+    work: Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]],
+    handles_deletes: bool,
+) -> dict[str, Any]:
     if isinstance(decoded, events.Invalid):
         return log.decide("event_invalid", reason=decoded.reason, message=f"malformed event: {decoded.reason}")
     if isinstance(decoded, events.Ignored):
-        return log.decide("event_ignored", service=decoded.key, reason=decoded.reason,
-                          message=f"not handled: {decoded.reason}")
+        return log.decide(
+            "event_ignored", service=decoded.key, reason=decoded.reason, message=f"not handled: {decoded.reason}"
+        )
     if decoded.verb == "delete" and not handles_deletes:
-        return log.decide("event_ignored", service=decoded.key, reason="service deleted",
-                          message=f"{decoded.key.service} was deleted: no ingress to enforce")
+        return log.decide(
+            "event_ignored",
+            service=decoded.key,
+            reason="service deleted",
+            message=f"{decoded.key.service} was deleted: no ingress to enforce",
+        )
     try:
         return work(decoded, config, log)
     except errors.RunwayApiError as exc:
-        record = log.decide("api_error", service=decoded.key, reason=str(exc), retryable=exc.temporary,
-                            code=exc.code, api_method=exc.method,
-                            message=f"{'will retry' if exc.temporary else 'gave up'}: {exc}")
+        record = log.decide(
+            "api_error",
+            service=decoded.key,
+            reason=str(exc),
+            retryable=exc.temporary,
+            code=exc.code,
+            api_method=exc.method,
+            message=f"{'will retry' if exc.temporary else 'gave up'}: {exc}",
+        )
         if exc.temporary:
             raise
         return record

@@ -20,5 +20,6 @@ def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config 
 
 
 def _enforce(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:
-    return enforce_ingress(event.key, client=clients.run_services(config.api_endpoint), config=config, log=log,
-                           event_time=event.event_time)
+    return enforce_ingress(
+        event.key, client=clients.run_services(config.api_endpoint), config=config, log=log, event_time=event.event_time
+    )

@@ -21,13 +21,20 @@ def handle(request: Any) -> tuple[dict[str, Any], int]:
     if request.method != "POST":
         # Cloud Scheduler POSTs; anything else (a probe, a crawler) must not start a sweep.
         return {"error": "POST to run the sweep"}, 405
-    log = DecisionLog(function=FUNCTION, trace=TraceContext.from_headers(request.headers),
-                      project=os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    log = DecisionLog(
+        function=FUNCTION,
+        trace=TraceContext.from_headers(request.headers),
+        project=os.environ.get("GOOGLE_CLOUD_PROJECT"),
+    )
     try:
         config = load_config()
         log = log.bind(dry_run=config.dry_run, project=log.project or config.project)
-        result = sweep(config=config, log=log, run=clients.run_services(config.api_endpoint),
-                       compute=clients.compute(config.api_endpoint))
+        result = sweep(
+            config=config,
+            log=log,
+            run=clients.run_services(config.api_endpoint),
+            compute=clients.compute(config.api_endpoint),
+        )
     except ConfigError as exc:
         log_misconfiguration(log, exc)
         return {"error": str(exc), "variables": list(exc.variables)}, 500

@@ -20,5 +20,10 @@ def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config 
 
 
 def _sync(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:
-    return sync_service(event.key, config=config, log=log, run=clients.run_services(config.api_endpoint),
-                        compute=clients.compute(config.api_endpoint))
+    return sync_service(
+        event.key,
+        config=config,
+        log=log,
+        run=clients.run_services(config.api_endpoint),
+        compute=clients.compute(config.api_endpoint),
+    )

@@ -79,7 +79,8 @@ def compute_client(cls: type[T], endpoint: str | None) -> T:
     if endpoint:
         global_ops, region_ops = _operations(endpoint)
         client._transport._extended_operations_services.update(  # type: ignore[attr-defined]
-            global_operations=global_ops, region_operations=region_ops)
+            global_operations=global_ops, region_operations=region_ops
+        )
     return client
 
 

@@ -39,15 +39,20 @@ def enforce_ingress(
         if facts is None:
             facts = read_service(client, key)
             if facts is None:
-                return log.decide("event_ignored", service=key, message=f"{key.service} no longer exists",
-                                  reason="service not found")
+                return log.decide(
+                    "event_ignored", service=key, message=f"{key.service} no longer exists", reason="service not found"
+                )
         decision = decide_ingress(facts.ingress, exempt=config.is_exempt(key), published=wants_publishing(facts.labels))
         fields: dict[str, Any] = {"before": _v1(decision.before), "after": _v1(decision.after), "why": decision.why}
         if not decision.changes:
             return log.decide(decision.action, service=key, message=f"{key.service}: {decision.why}", **fields)
         if config.dry_run:
-            return log.decide(decision.action, service=key, **fields,
-                              message=f"would set {key.service} ingress {fields['before']} -> {fields['after']}")
+            return log.decide(
+                decision.action,
+                service=key,
+                **fields,
+                message=f"would set {key.service} ingress {fields['before']} -> {fields['after']}",
+            )
         try:
             operation = set_ingress(client, facts, decision.after)
         except errors.Conflict:
@@ -55,10 +60,18 @@ def enforce_ingress(
             continue
         if event_time is not None:
             fields["seconds_to_remediate"] = round((datetime.now(UTC) - event_time).total_seconds(), 3)
-        return log.decide(decision.action, service=key, operation=operation, **fields,
-                          message=f"set {key.service} ingress {fields['before']} -> {fields['after']}")
-    raise errors.Conflict(f"{key.name} kept changing under us: {MAX_ATTEMPTS} updates refused with a stale etag",
-                          method="run.services.update", resource=key.name)
+        return log.decide(
+            decision.action,
+            service=key,
+            operation=operation,
+            **fields,
+            message=f"set {key.service} ingress {fields['before']} -> {fields['after']}",
+        )
+    raise errors.Conflict(
+        f"{key.name} kept changing under us: {MAX_ATTEMPTS} updates refused with a stale etag",
+        method="run.services.update",
+        resource=key.name,
+    )
 
 
 def _v1(ingress: str) -> str:

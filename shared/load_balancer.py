@@ -30,8 +30,11 @@ _COLLECTION = {KIND_NEG: "regionNetworkEndpointGroups", KIND_BACKEND_SERVICE: "b
 
 def to_rest(message: Any) -> Json:
     """A Compute proto message as the REST JSON the planner reads (camelCase, string enums)."""
-    return json.loads(type(message).to_json(message, use_integers_for_enums=False, indent=None,
-                                            always_print_fields_with_no_presence=False))
+    return json.loads(
+        type(message).to_json(
+            message, use_integers_for_enums=False, indent=None, always_print_fields_with_no_presence=False
+        )
+    )
 
 
 def from_rest(cls: Any, body: Json) -> Any:
@@ -42,8 +45,13 @@ def _polling() -> Any:
     from google.api_core.future.polling import _OperationNotComplete
     from google.api_core.retry import Retry, if_exception_type
 
-    return Retry(predicate=if_exception_type(_OperationNotComplete), initial=0.25, maximum=4.0, multiplier=1.5,
-                 timeout=OPERATION_TIMEOUT)
+    return Retry(
+        predicate=if_exception_type(_OperationNotComplete),
+        initial=0.25,
+        maximum=4.0,
+        multiplier=1.5,
+        timeout=OPERATION_TIMEOUT,
+    )
 
 
 def _write(method: str, resource: str, start: Any) -> None:
@@ -60,50 +68,80 @@ def _read(method: str, resource: str, fn: Any, **kwargs: Any) -> Json | None:
 
 
 def _list(method: str, parent: str, fn: Any, **kwargs: Any) -> list[Json]:
-    return errors.call(method, parent, lambda: [
-        to_rest(item) for item in fn(retry=errors.default_retry(READ_TIMEOUT), **kwargs)])
+    return errors.call(
+        method, parent, lambda: [to_rest(item) for item in fn(retry=errors.default_retry(READ_TIMEOUT), **kwargs)]
+    )
 
 
 # --- observe ---------------------------------------------------------------------------------------------
 
+
 def get_url_map(compute: ComputeClients, project: str, name: str) -> Json:
-    url_map = _read("compute.urlMaps.get", f"projects/{project}/global/urlMaps/{name}", compute.url_maps.get,
-                    project=project, url_map=name)
+    url_map = _read(
+        "compute.urlMaps.get",
+        f"projects/{project}/global/urlMaps/{name}",
+        compute.url_maps.get,
+        project=project,
+        url_map=name,
+    )
     if url_map is None:
         raise ConfigError([("RUNWAY_URL_MAP", f"URL map {name!r} does not exist in project {project}")])
     return url_map
 
 
 def get_backend_service(compute: ComputeClients, project: str, name: str) -> Json | None:
-    return _read("compute.backendServices.get", f"projects/{project}/global/backendServices/{name}",
-                 compute.backend_services.get, project=project, backend_service=name)
+    return _read(
+        "compute.backendServices.get",
+        f"projects/{project}/global/backendServices/{name}",
+        compute.backend_services.get,
+        project=project,
+        backend_service=name,
+    )
 
 
 def get_neg(compute: ComputeClients, project: str, region: str, name: str) -> Json | None:
-    return _read("compute.regionNetworkEndpointGroups.get",
-                 f"projects/{project}/regions/{region}/networkEndpointGroups/{name}",
-                 compute.negs.get, project=project, region=region, network_endpoint_group=name)
+    return _read(
+        "compute.regionNetworkEndpointGroups.get",
+        f"projects/{project}/regions/{region}/networkEndpointGroups/{name}",
+        compute.negs.get,
+        project=project,
+        region=region,
+        network_endpoint_group=name,
+    )
 
 
 def get_security_policy(compute: ComputeClients, project: str, name: str) -> Json | None:
-    return _read("compute.securityPolicies.get", f"projects/{project}/global/securityPolicies/{name}",
-                 compute.security_policies.get, project=project, security_policy=name)
+    return _read(
+        "compute.securityPolicies.get",
+        f"projects/{project}/global/securityPolicies/{name}",
+        compute.security_policies.get,
+        project=project,
+        security_policy=name,
+    )
 
 
 def list_backend_services(compute: ComputeClients, project: str) -> list[Json]:
     """Every backend service of the project: runway's (by marker) and everyone else's, which the planner needs to
     name who holds a path and to see a name of ours already taken."""
-    return _list("compute.backendServices.list", f"projects/{project}/global/backendServices",
-                 compute.backend_services.list, project=project)
+    return _list(
+        "compute.backendServices.list",
+        f"projects/{project}/global/backendServices",
+        compute.backend_services.list,
+        project=project,
+    )
 
 
 def list_negs(compute: ComputeClients, project: str, regions: Iterable[str]) -> list[Json]:
     """Every network endpoint group in these regions (the planner tells runway's from the others by marker)."""
     found: list[Json] = []
     for region in sorted(set(regions)):
-        found += _list("compute.regionNetworkEndpointGroups.list",
-                       f"projects/{project}/regions/{region}/networkEndpointGroups",
-                       compute.negs.list, project=project, region=region)
+        found += _list(
+            "compute.regionNetworkEndpointGroups.list",
+            f"projects/{project}/regions/{region}/networkEndpointGroups",
+            compute.negs.list,
+            project=project,
+            region=region,
+        )
     return found
 
 
@@ -122,6 +160,7 @@ def neg_regions(backend: Json | None) -> set[str]:
 
 
 # --- apply -----------------------------------------------------------------------------------------------
+
 
 class AdoptionRefused(Exception):
     """A create met an existing object that is not ours: the route conflicts with whoever made it."""
@@ -159,25 +198,44 @@ def _apply_one(compute: ComputeClients, change: Change, url_map: Json, owner: st
         resource = f"projects/{project}/regions/{change.region}/networkEndpointGroups/{change.name}"
         if change.op == CREATE:
             neg = from_rest(compute_v1.NetworkEndpointGroup, body)
-            _create(change, owner, resource, lambda: compute.negs.insert(
-                project=project, region=change.region, network_endpoint_group_resource=neg),
-                lambda: get_neg(compute, project, str(change.region), change.name))
+            _create(
+                change,
+                owner,
+                resource,
+                lambda: compute.negs.insert(project=project, region=change.region, network_endpoint_group_resource=neg),
+                lambda: get_neg(compute, project, str(change.region), change.name),
+            )
         elif change.op == DELETE:
-            _delete(resource, "compute.regionNetworkEndpointGroups.delete", lambda: compute.negs.delete(
-                project=project, region=change.region, network_endpoint_group=change.name))
+            _delete(
+                resource,
+                "compute.regionNetworkEndpointGroups.delete",
+                lambda: compute.negs.delete(project=project, region=change.region, network_endpoint_group=change.name),
+            )
     elif change.kind == KIND_BACKEND_SERVICE:
         resource = f"projects/{project}/global/backendServices/{change.name}"
         backend = from_rest(compute_v1.BackendService, body)
         if change.op == CREATE:
-            _create(change, owner, resource, lambda: compute.backend_services.insert(
-                project=project, backend_service_resource=backend),
-                lambda: get_backend_service(compute, project, change.name))
+            _create(
+                change,
+                owner,
+                resource,
+                lambda: compute.backend_services.insert(project=project, backend_service_resource=backend),
+                lambda: get_backend_service(compute, project, change.name),
+            )
         elif change.op == DELETE:
-            _delete(resource, "compute.backendServices.delete", lambda: compute.backend_services.delete(
-                project=project, backend_service=change.name))
+            _delete(
+                resource,
+                "compute.backendServices.delete",
+                lambda: compute.backend_services.delete(project=project, backend_service=change.name),
+            )
         else:
-            _guarded("compute.backendServices.patch", resource, lambda: compute.backend_services.patch(
-                project=project, backend_service=change.name, backend_service_resource=backend))
+            _guarded(
+                "compute.backendServices.patch",
+                resource,
+                lambda: compute.backend_services.patch(
+                    project=project, backend_service=change.name, backend_service_resource=backend
+                ),
+            )
     elif change.kind == KIND_SECURITY_POLICY:
         _attach_policy(compute, change)
     elif change.kind == KIND_URL_MAP:
@@ -201,12 +259,18 @@ def _write_url_map(compute: ComputeClients, change: Change, url_map: Json) -> No
     try:
         if body.get("hostRules") and body.get("pathMatchers"):
             patch = from_rest(compute_v1.UrlMap, {k: body[k] for k in ("hostRules", "pathMatchers", "fingerprint")})
-            _guarded("compute.urlMaps.patch", resource, lambda: compute.url_maps.patch(
-                project=change.project, url_map=change.name, url_map_resource=patch))
+            _guarded(
+                "compute.urlMaps.patch",
+                resource,
+                lambda: compute.url_maps.patch(project=change.project, url_map=change.name, url_map_resource=patch),
+            )
         else:
             whole = from_rest(compute_v1.UrlMap, {**url_map, **body})
-            _guarded("compute.urlMaps.update", resource, lambda: compute.url_maps.update(
-                project=change.project, url_map=change.name, url_map_resource=whole))
+            _guarded(
+                "compute.urlMaps.update",
+                resource,
+                lambda: compute.url_maps.update(project=change.project, url_map=change.name, url_map_resource=whole),
+            )
     except errors.NotFound as exc:
         # The map is gone (a configuration problem, raised by the read) or a service a rule names is (observe again).
         get_url_map(compute, change.project, change.name)
@@ -220,17 +284,21 @@ def _attach_policy(compute: ComputeClients, change: Change) -> None:
     policy_url = (change.body or {}).get("securityPolicy")
     reference = compute_v1.SecurityPolicyReference(security_policy=policy_url)
     try:
-        _guarded("compute.backendServices.setSecurityPolicy", resource,
-                 lambda: compute.backend_services.set_security_policy(
-                     project=change.project, backend_service=change.name,
-                     security_policy_reference_resource=reference))
+        _guarded(
+            "compute.backendServices.setSecurityPolicy",
+            resource,
+            lambda: compute.backend_services.set_security_policy(
+                project=change.project, backend_service=change.name, security_policy_reference_resource=reference
+            ),
+        )
     except errors.NotFound as exc:
         # Either the backend service went away meanwhile (observe again) or the configured policy does not exist,
         # which no retry fixes: tell the platform team which variable is wrong.
         policy = last_segment(str(policy_url))
         if policy_url and get_security_policy(compute, change.project, policy) is None:
-            raise ConfigError([("RUNWAY_SECURITY_POLICY",
-                                f"Cloud Armor policy {policy!r} does not exist in {change.project}")]) from exc
+            raise ConfigError(
+                [("RUNWAY_SECURITY_POLICY", f"Cloud Armor policy {policy!r} does not exist in {change.project}")]
+            ) from exc
         raise
 
 

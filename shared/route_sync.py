@@ -43,8 +43,13 @@ BACKOFF_MAX = 3.0
 
 
 def plan_settings(config: Config, lb_project: str) -> PlanSettings:
-    return PlanSettings(owner_id=config.owner_id, project=lb_project, url_map=config.require_url_map(),
-                        hosts=config.hosts, security_policy=config.security_policy)
+    return PlanSettings(
+        owner_id=config.owner_id,
+        project=lb_project,
+        url_map=config.require_url_map(),
+        hosts=config.hosts,
+        security_policy=config.security_policy,
+    )
 
 
 def replan(attempt: Callable[[], T], *, what: str, url_map: str) -> T:
@@ -56,12 +61,16 @@ def replan(attempt: Callable[[], T], *, what: str, url_map: str) -> T:
         except StaleObservation:
             time.sleep(random.uniform(0, delay))  # full jitter: concurrent writers don't retry in step
             delay = min(delay * 2, BACKOFF_MAX)
-    raise errors.PreconditionFailed(f"the load balancer kept changing while {what} was planned ({MAX_PLANS} "
-                                    "attempts)", method="compute.urlMaps.patch", resource=url_map)
+    raise errors.PreconditionFailed(
+        f"the load balancer kept changing while {what} was planned ({MAX_PLANS} attempts)",
+        method="compute.urlMaps.patch",
+        resource=url_map,
+    )
 
 
-def observe_service(key: ServiceKey, *, config: Config, run: run_v2.ServicesClient, compute: ComputeClients,
-                    lb_project: str) -> tuple[Observed, Any]:
+def observe_service(
+    key: ServiceKey, *, config: Config, run: run_v2.ServicesClient, compute: ComputeClients, lb_project: str
+) -> tuple[Observed, Any]:
     """Everything the planner needs for one service, in as few reads as the contract allows, and its decision.
 
     The regions to look at are the event's plus those the service already has NEGs in (from its backend
@@ -79,15 +88,18 @@ def observe_service(key: ServiceKey, *, config: Config, run: run_v2.ServicesClie
     ours = next((b for b in owned(backends, config.owner_id) if b.get("name") == mine), None)
     regions = sorted({key.region} | neg_regions(ours))
     facts = [f for region in regions if (f := read_service(run, ServiceKey(key.project, region, key.service)))]
-    negs = [n for region in regions
-            if (n := get_neg(compute, key.project, region, neg_name(config.owner_id, key.project, region,
-                                                                      key.service)))]
+    negs = [
+        n
+        for region in regions
+        if (n := get_neg(compute, key.project, region, neg_name(config.owner_id, key.project, region, key.service)))
+    ]
     decision = decide_route(ref, facts, config.hosts) if facts else None
     return Observed(url_map=url_map, backend_services=backends, negs=negs), decision
 
 
-def sync_service(key: ServiceKey, *, config: Config, log: DecisionLog, run: run_v2.ServicesClient,
-                 compute: ComputeClients) -> dict[str, Any]:
+def sync_service(
+    key: ServiceKey, *, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compute: ComputeClients
+) -> dict[str, Any]:
     """Make the load balancer match one service's labels; log and return the decision."""
     if key.project.isdigit() and (live := read_service(run, key)) is not None:
         # The event named the project by number (ids start with a letter); names and markers use the project id
@@ -108,8 +120,13 @@ def sync_service(key: ServiceKey, *, config: Config, log: DecisionLog, run: run_
             try:
                 apply_changes(compute, plan.changes, dict(observed.url_map), config.owner_id)
             except AdoptionRefused as refused:
-                return log.decide("route_conflict", service=key, holder=refused.holder, paths=list(outcome.paths),
-                                  message=f"{ref}: {refused}")
+                return log.decide(
+                    "route_conflict",
+                    service=key,
+                    holder=refused.holder,
+                    paths=list(outcome.paths),
+                    message=f"{ref}: {refused}",
+                )
         return log_outcome(log, key, outcome, plan)
 
     return replan(attempt, what=str(ref), url_map=settings.url_map)

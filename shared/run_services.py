@@ -32,8 +32,9 @@ def facts_from_service(service: run_v2.Service) -> ServiceFacts:
 def read_service(client: run_v2.ServicesClient, key: ServiceKey) -> ServiceFacts | None:
     """The live service, or None when it does not exist (deleted since the event)."""
     try:
-        service = errors.call("run.services.get", key.name, client.get_service, name=key.name,
-                              retry=errors.default_retry(READ_TIMEOUT))
+        service = errors.call(
+            "run.services.get", key.name, client.get_service, name=key.name, retry=errors.default_retry(READ_TIMEOUT)
+        )
     except errors.NotFound:
         return None
     return facts_from_service(service)
@@ -41,8 +42,11 @@ def read_service(client: run_v2.ServicesClient, key: ServiceKey) -> ServiceFacts
 
 def list_services(client: run_v2.ServicesClient, project: str, region: str) -> Iterator[ServiceFacts]:
     parent = f"projects/{project}/locations/{region}"
-    services = errors.call("run.services.list", parent, lambda: list(
-        client.list_services(parent=parent, retry=errors.default_retry(READ_TIMEOUT))))
+    services = errors.call(
+        "run.services.list",
+        parent,
+        lambda: list(client.list_services(parent=parent, retry=errors.default_retry(READ_TIMEOUT))),
+    )
     return (facts_from_service(service) for service in services)
 
 

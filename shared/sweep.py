@@ -71,17 +71,26 @@ class SweepResult:
             "applied": self.applied,
             "services": len(self.services),
             "decisions": self.counts(),
-            "ingress": [{"service": d["service"], "before": d["before"], "after": d["after"]}
-                        for d in self.ingress_changes()],
-            "changes": [{"op": c.op, "kind": c.kind, "name": c.name, "region": c.region, "why": c.why}
-                        for c in self.plan.changes],
+            "ingress": [
+                {"service": d["service"], "before": d["before"], "after": d["after"]} for d in self.ingress_changes()
+            ],
+            "changes": [
+                {"op": c.op, "kind": c.kind, "name": c.name, "region": c.region, "why": c.why}
+                for c in self.plan.changes
+            ],
             "findings": [{k: d.get(k) for k in ("action", "service", "holder", "reason")} for d in self.findings()],
             "failures": self.failures,
         }
 
 
-def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compute: ComputeClients,
-          progress: Callable[[int, int], None] | None = None) -> SweepResult:
+def sweep(
+    *,
+    config: Config,
+    log: DecisionLog,
+    run: run_v2.ServicesClient,
+    compute: ComputeClients,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
     """Enforce ingress on every service, then plan and (unless dry run) apply the whole load balancer.
 
     Outcomes are logged once the plan is applied (or, in dry run, planned): a sweep that fails half-way logs
@@ -98,8 +107,15 @@ def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compu
             result.decisions.append(enforce_ingress(facts.key, client=run, config=config, log=log, facts=facts))
         except errors.RunwayApiError as exc:
             result.failures.append(f"{facts.key.name}: {exc}")
-            result.decisions.append(log.decide("api_error", service=facts.key, reason=str(exc), retryable=exc.temporary,
-                                               message=f"ingress of {facts.key.service}: {exc}"))
+            result.decisions.append(
+                log.decide(
+                    "api_error",
+                    service=facts.key,
+                    reason=str(exc),
+                    retryable=exc.temporary,
+                    message=f"ingress of {facts.key.service}: {exc}",
+                )
+            )
         if progress is not None:
             progress(done, len(result.services))
 
@@ -114,8 +130,9 @@ def sweep(*, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compu
         scope = set(regions).union(*(neg_regions(b) for b in owned(backends, owner)))
         negs = list_negs(compute, project, scope)
         services = _services(run, project, scope)
-        observed = Observed(url_map=umap, backend_services=_in_scope(backends, project, owner),
-                            negs=_in_scope(negs, project, owner))
+        observed = Observed(
+            url_map=umap, backend_services=_in_scope(backends, project, owner), negs=_in_scope(negs, project, owner)
+        )
         plan = plan_sweep(decide_routes(services, config.hosts), observed, settings)
         if not config.dry_run and not plan.converged:
             try:

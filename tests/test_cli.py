@@ -27,20 +27,34 @@ EVENTS = Path(__file__).parent / "testdata" / "events"
 def env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     for name in ("RUNWAY_EXEMPT", "RUNWAY_DRY_RUN", "RUNWAY_OWNER_ID", "RUNWAY_HOSTS"):
         monkeypatch.delenv(name, raising=False)
-    values = {"RUNWAY_API_ENDPOINT": emulator.url, "RUNWAY_PROJECT": P, "RUNWAY_URL_MAP": "runway-lb",
-              "RUNWAY_REGIONS": f"{R},europe-west1", "RUNWAY_SECURITY_POLICY": "runway-edge"}
+    values = {
+        "RUNWAY_API_ENDPOINT": emulator.url,
+        "RUNWAY_PROJECT": P,
+        "RUNWAY_URL_MAP": "runway-lb",
+        "RUNWAY_REGIONS": f"{R},europe-west1",
+        "RUNWAY_SECURITY_POLICY": "runway-edge",
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     create_load_balancer(emulator.url, P)
     yield values
 
 
-def deploy(emulator: EmulatorServer, name: str, labels: dict[str, str] | None = None, project: str = P,
-           ingress: str = "INGRESS_TRAFFIC_ALL") -> None:
-    service = run_v2.Service(ingress=run_v2.IngressTraffic[ingress], labels=labels or {},
-                             template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]))
-    clients.run_services(emulator.url).create_service(parent=f"projects/{project}/locations/{R}", service_id=name,
-                                                      service=service).result()
+def deploy(
+    emulator: EmulatorServer,
+    name: str,
+    labels: dict[str, str] | None = None,
+    project: str = P,
+    ingress: str = "INGRESS_TRAFFIC_ALL",
+) -> None:
+    service = run_v2.Service(
+        ingress=run_v2.IngressTraffic[ingress],
+        labels=labels or {},
+        template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]),
+    )
+    clients.run_services(emulator.url).create_service(
+        parent=f"projects/{project}/locations/{R}", service_id=name, service=service
+    ).result()
 
 
 def writes(emulator: EmulatorServer) -> list[dict]:
@@ -52,8 +66,9 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_reconcile_dry_run_prints_the_plan_writes_nothing_and_exits_1(emulator: EmulatorServer,
-                                                                      env: dict[str, str]) -> None:
+def test_reconcile_dry_run_prints_the_plan_writes_nothing_and_exits_1(
+    emulator: EmulatorServer, env: dict[str, str]
+) -> None:
     deploy(emulator, "legacy-app")
     deploy(emulator, "shop", labels={"public-route": "true"}, ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER")
     before = len(writes(emulator))
@@ -67,8 +82,9 @@ def test_reconcile_dry_run_prints_the_plan_writes_nothing_and_exits_1(emulator: 
     assert len(writes(emulator)) == before
 
 
-def test_reconcile_applies_then_finds_nothing_and_routes_shows_the_table(emulator: EmulatorServer,
-                                                                         env: dict[str, str]) -> None:
+def test_reconcile_applies_then_finds_nothing_and_routes_shows_the_table(
+    emulator: EmulatorServer, env: dict[str, str]
+) -> None:
     deploy(emulator, "shop", labels={"public-route": "store"})
     code, out = invoke("reconcile")
     assert code == 0, out
@@ -83,8 +99,10 @@ def test_reconcile_applies_then_finds_nothing_and_routes_shows_the_table(emulato
     assert re.search(rf"^\*\s+/store\s+{P}/shop\s+us-central1\s+{backend}$", out, re.M), out
     code, out = invoke("routes", "--format", "json")
     routes = json.loads(out)["routes"]
-    assert [(r["host"], r["path"], r["service"]) for r in routes] == [("*", "/store", f"{P}/shop"),
-                                                                       ("*", "/store/*", f"{P}/shop")]
+    assert [(r["host"], r["path"], r["service"]) for r in routes] == [
+        ("*", "/store", f"{P}/shop"),
+        ("*", "/store/*", f"{P}/shop"),
+    ]
     code, out = invoke("routes", "--format", "mermaid")
     assert out.startswith("flowchart LR") and '"/store, /store/*"' in out
 
@@ -104,8 +122,7 @@ def test_sweep_collects_what_a_deleted_service_left_behind(emulator: EmulatorSer
 def test_replay_runs_a_captured_event_through_the_functions(emulator: EmulatorServer, env: dict[str, str]) -> None:
     deploy(emulator, "hello", project="example-proj")
     before = len(writes(emulator))
-    code, out = invoke("replay", str(EVENTS / "v2-create-service.json"), "--function", "enforce_ingress",
-                       "--dry-run")
+    code, out = invoke("replay", str(EVENTS / "v2-create-service.json"), "--function", "enforce_ingress", "--dry-run")
     assert code == 0, out
     assert "enforce_ingress: ingress_remediated" in out and "would set hello ingress all" in out
     assert len(writes(emulator)) == before  # the dry run wrote nothing
@@ -113,8 +130,10 @@ def test_replay_runs_a_captured_event_through_the_functions(emulator: EmulatorSe
     code, out = invoke("replay", str(EVENTS / "v1-replace-service.json"), "--format", "json")
     assert code == 0, out
     records = [json.loads(line) for line in out.splitlines()]
-    assert [(r["function"], r["action"]) for r in records] == [("enforce_ingress", "ingress_remediated"),
-                                                               ("sync_routes", "route_unchanged")]
+    assert [(r["function"], r["action"]) for r in records] == [
+        ("enforce_ingress", "ingress_remediated"),
+        ("sync_routes", "route_unchanged"),
+    ]
     assert records[0]["principal"] == "dev@example.com"
     # The event's payload carries public-route=true, but the live service has no label: the event is a
     # pointer, the live state decides.
@@ -136,8 +155,9 @@ def test_bad_configuration_exits_2_naming_the_variable(env: dict[str, str], monk
     assert code == 2 and "RUNWAY_HOSTS" in out
 
 
-def test_replay_with_a_configuration_the_functions_refuse_exits_2(emulator: EmulatorServer, env: dict[str, str],
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replay_with_a_configuration_the_functions_refuse_exits_2(
+    emulator: EmulatorServer, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("RUNWAY_URL_MAP")
     deploy(emulator, "hello", project="example-proj")
     code, out = invoke("replay", str(EVENTS / "v1-replace-service.json"), "--function", "sync_routes")

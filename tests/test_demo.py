@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_demo_plays_the_whole_story_and_exits_zero() -> None:
-    done = subprocess.run([sys.executable, "main.py", "demo"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=240, check=False)
+    done = subprocess.run(
+        [sys.executable, "main.py", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
+    )
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
     assert "UNEXPECTED" not in out

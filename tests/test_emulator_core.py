@@ -94,8 +94,10 @@ def test_paging_rejects_garbage_token() -> None:
         ({"X-Emulator-Principal": "alice@example.com"}, "alice@example.com"),
         ({"Authorization": "Bearer dana@example.com"}, "dana@example.com"),
         ({"Authorization": "Bearer ya29.opaque-token"}, "developer@example.com"),
-        ({"Authorization": "Bearer dana@example.com", "X-Emulator-Principal": "alice@example.com"},
-         "alice@example.com"),
+        (
+            {"Authorization": "Bearer dana@example.com", "X-Emulator-Principal": "alice@example.com"},
+            "alice@example.com",
+        ),
     ],
     ids=["default", "header", "email-token", "opaque-token", "header-wins"],
 )

@@ -24,8 +24,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("ingress", "exempt", "published", "action", "after"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("ingress", "exempt", "published", "action", "after"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_decide_ingress(ingress: str, exempt: bool, published: bool, action: str, after: str) -> None:
     decision = decide_ingress(ingress, exempt=exempt, published=published)
     assert (decision.action, decision.before, decision.after) == (action, ingress, after)

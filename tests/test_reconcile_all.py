@@ -29,5 +29,9 @@ def test_bad_configuration_is_a_500_naming_the_variable(monkeypatch: pytest.Monk
     status, body, [line] = post(monkeypatch, RUNWAY_HOSTS="{bad")
     assert status == 500 and body["variables"] == ["RUNWAY_HOSTS"]
     assert (line["action"], line["severity"], line["retryable"], line["variables"]) == (
-        "api_error", "ERROR", True, ["RUNWAY_HOSTS"])
+        "api_error",
+        "ERROR",
+        True,
+        ["RUNWAY_HOSTS"],
+    )
     assert line["message"].startswith("runway is misconfigured: invalid runway configuration: RUNWAY_HOSTS:")

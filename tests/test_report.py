@@ -66,8 +66,15 @@ class Spec:
     dry_run: bool = False
 
 
-def remediated(at: datetime, service: str, principal: str, event_id: str, before: str = "all",
-               seconds: float | None = None, dry_run: bool = False) -> Spec:
+def remediated(
+    at: datetime,
+    service: str,
+    principal: str,
+    event_id: str,
+    before: str = "all",
+    seconds: float | None = None,
+    dry_run: bool = False,
+) -> Spec:
     fields: dict[str, Any] = {"before": before, "after": ILB, "why": "open to all traffic"}
     if seconds is not None:
         fields["seconds_to_remediate"] = seconds
@@ -83,25 +90,85 @@ KNOWN = [
     remediated(minutes(5), "alpha", ALICE, "ev-1", seconds=2.0),
     remediated(minutes(6), "alpha", ALICE, "ev-1", seconds=9.5),  # Eventarc redelivered ev-1: counted once
     remediated(minutes(70), "bravo", ALICE, "ev-2", seconds=4.0),
-    Spec(minutes(120), SYNC, "route_registered", svc("bravo"), ALICE, "ev-3",
-         {"host": "default", "hosts": ["*"], "paths": ["/bravo/*"], "regions": [REGION], "backend": "rw-be-bravo",
-          "changes": ["create backend_service rw-be-bravo", "update url_map edge"]}),
-    Spec(minutes(150), SYNC, "route_registered", svc("delta"), BOB, "ev-4",
-         {"host": "api", "hosts": ["api.example.com"], "paths": ["/d", "/d/*"], "regions": [REGION],
-          "backend": "rw-be-delta"}),
+    Spec(
+        minutes(120),
+        SYNC,
+        "route_registered",
+        svc("bravo"),
+        ALICE,
+        "ev-3",
+        {
+            "host": "default",
+            "hosts": ["*"],
+            "paths": ["/bravo/*"],
+            "regions": [REGION],
+            "backend": "rw-be-bravo",
+            "changes": ["create backend_service rw-be-bravo", "update url_map edge"],
+        },
+    ),
+    Spec(
+        minutes(150),
+        SYNC,
+        "route_registered",
+        svc("delta"),
+        BOB,
+        "ev-4",
+        {
+            "host": "api",
+            "hosts": ["api.example.com"],
+            "paths": ["/d", "/d/*"],
+            "regions": [REGION],
+            "backend": "rw-be-delta",
+        },
+    ),
     remediated(minutes(180), "charlie", BOB, "ev-5", before="internal", seconds=10.0),
-    Spec(minutes(240), SYNC, "route_removed", svc("delta"), BOB, "ev-6",
-         {"host": "api", "paths": ["/d", "/d/*"], "changes": ["delete backend_service rw-be-delta"]}),
-    Spec(minutes(300), SYNC, "route_conflict", svc("echo"), CAROL, "ev-7",
-         {"host": "default", "paths": ["/bravo/*"], "holder": short("bravo")}),
+    Spec(
+        minutes(240),
+        SYNC,
+        "route_removed",
+        svc("delta"),
+        BOB,
+        "ev-6",
+        {"host": "api", "paths": ["/d", "/d/*"], "changes": ["delete backend_service rw-be-delta"]},
+    ),
+    Spec(
+        minutes(300),
+        SYNC,
+        "route_conflict",
+        svc("echo"),
+        CAROL,
+        "ev-7",
+        {"host": "default", "paths": ["/bravo/*"], "holder": short("bravo")},
+    ),
     Spec(minutes(315), SYNC, "route_invalid", svc("foxtrot"), CAROL, "ev-8", {"reason": INVALID_REASON}),
-    Spec(minutes(360), ENFORCE, "ingress_exempt", svc("legacy"), DAVE, "ev-9",
-         {"before": "all", "after": "all", "why": "open to all traffic, but exempt by RUNWAY_EXEMPT"}),
-    Spec(minutes(420), ENFORCE, "api_error", svc("golf"), ALICE, "ev-10",
-         {"reason": API_REASON, "retryable": True, "code": 503, "api_method": "run.services.get"}),
+    Spec(
+        minutes(360),
+        ENFORCE,
+        "ingress_exempt",
+        svc("legacy"),
+        DAVE,
+        "ev-9",
+        {"before": "all", "after": "all", "why": "open to all traffic, but exempt by RUNWAY_EXEMPT"},
+    ),
+    Spec(
+        minutes(420),
+        ENFORCE,
+        "api_error",
+        svc("golf"),
+        ALICE,
+        "ev-10",
+        {"reason": API_REASON, "retryable": True, "code": 503, "api_method": "run.services.get"},
+    ),
     remediated(minutes(480), "hotel", BOB, "ev-11", dry_run=True),
-    Spec(minutes(540), ENFORCE, "ingress_compliant", svc("alpha"), ALICE, "ev-12",
-         {"before": ILB, "after": ILB, "why": "not open to all traffic"}),
+    Spec(
+        minutes(540),
+        ENFORCE,
+        "ingress_compliant",
+        svc("alpha"),
+        ALICE,
+        "ev-12",
+        {"before": ILB, "after": ILB, "why": "not open to all traffic"},
+    ),
 ]
 BEFORE_WINDOW = remediated(SINCE - timedelta(hours=4), "old", ALICE, "ev-0", seconds=1.0)
 # (hour of 2026-03-01, group counts) of the chart's non-empty hourly buckets.
@@ -120,9 +187,15 @@ def lines(specs: Iterable[Spec]) -> list[str]:
     """The stdout lines runway's functions print for these decisions."""
     out = io.StringIO()
     for spec in specs:
-        log = DecisionLog(function=spec.function, event_id=spec.event_id, principal=spec.principal,
-                          method="google.cloud.run.v2.Services.UpdateService", dry_run=spec.dry_run,
-                          stream=out, clock=lambda at=spec.at: at)
+        log = DecisionLog(
+            function=spec.function,
+            event_id=spec.event_id,
+            principal=spec.principal,
+            method="google.cloud.run.v2.Services.UpdateService",
+            dry_run=spec.dry_run,
+            stream=out,
+            clock=lambda at=spec.at: at,
+        )
         log.decide(spec.action, message=f"{spec.action} {spec.service}", service=spec.service, **spec.fields)
     return out.getvalue().splitlines()
 
@@ -138,10 +211,16 @@ def as_read(specs: Iterable[Spec]) -> list[dict[str, Any]]:
 
 def resource(function: str) -> Resource:
     name = function.replace("_", "-")
-    return Resource(type="cloud_run_revision", labels={
-        "project_id": PROJECT, "location": REGION, "service_name": name,
-        "revision_name": f"{name}-00001-abc", "configuration_name": name,
-    })
+    return Resource(
+        type="cloud_run_revision",
+        labels={
+            "project_id": PROJECT,
+            "location": REGION,
+            "service_name": name,
+            "revision_name": f"{name}-00001-abc",
+            "configuration_name": name,
+        },
+    )
 
 
 def write(emulator: EmulatorServer, specs: Iterable[Spec], *, noise: bool = False) -> None:
@@ -150,14 +229,22 @@ def write(emulator: EmulatorServer, specs: Iterable[Spec], *, noise: bool = Fals
     with logger.batch() as batch:
         for line in lines(specs):
             entry = entry_from_line(line, stream="stdout")
-            batch.log_struct(entry["jsonPayload"], severity=entry["severity"], labels=entry["labels"],
-                             timestamp=datetime.fromisoformat(entry["timestamp"]),
-                             resource=resource(entry["jsonPayload"]["function"]))
+            batch.log_struct(
+                entry["jsonPayload"],
+                severity=entry["severity"],
+                labels=entry["labels"],
+                timestamp=datetime.fromisoformat(entry["timestamp"]),
+                resource=resource(entry["jsonPayload"]["function"]),
+            )
         if noise:
             # Other output of the same functions, in the window: not decisions, never counted.
             batch.log_text("Listening on port 8080", timestamp=minutes(1), resource=resource(ENFORCE))
-            batch.log_struct({"message": "not runway", "action": "ingress_remediated", "component": "other"},
-                             severity="NOTICE", timestamp=minutes(2), resource=resource(ENFORCE))
+            batch.log_struct(
+                {"message": "not runway", "action": "ingress_remediated", "component": "other"},
+                severity="NOTICE",
+                timestamp=minutes(2),
+                resource=resource(ENFORCE),
+            )
 
 
 @pytest.fixture
@@ -180,16 +267,30 @@ def collapsed(text: str) -> list[str]:
 
 def expected_buckets() -> list[dict[str, Any]]:
     return [
-        {"start": f"2026-03-01T{hour:02d}:00:00Z", "remediated": 0, "routes": 0, "conflicts": 0, "errors": 0,
-         **BUSY_HOURS.get(hour, {})}
+        {
+            "start": f"2026-03-01T{hour:02d}:00:00Z",
+            "remediated": 0,
+            "routes": 0,
+            "conflicts": 0,
+            "errors": 0,
+            **BUSY_HOURS.get(hour, {}),
+        }
         for hour in range(24)
     ]
 
 
 def expected_json() -> dict[str, Any]:
     counts = dict.fromkeys(ACTION_NAMES, 0)
-    counts.update(ingress_remediated=3, ingress_compliant=1, ingress_exempt=1, route_registered=2, route_removed=1,
-                  route_conflict=1, route_invalid=1, api_error=1)
+    counts.update(
+        ingress_remediated=3,
+        ingress_compliant=1,
+        ingress_exempt=1,
+        route_registered=2,
+        route_removed=1,
+        route_conflict=1,
+        route_invalid=1,
+        api_error=1,
+    )
     return {
         "version": 1,
         "project": PROJECT,
@@ -203,12 +304,27 @@ def expected_json() -> dict[str, Any]:
             "opened_to_all": 2,
             "time_to_remediate": {"count": 3, "median": 4.0, "p95": 10.0, "max": 10.0},
             "by_service": [
-                {"service": svc("alpha"), "count": 1, "opened_to_all": 1, "principals": [ALICE],
-                 "last": "2026-03-01T10:05:00Z"},
-                {"service": svc("bravo"), "count": 1, "opened_to_all": 1, "principals": [ALICE],
-                 "last": "2026-03-01T11:10:00Z"},
-                {"service": svc("charlie"), "count": 1, "opened_to_all": 0, "principals": [BOB],
-                 "last": "2026-03-01T13:00:00Z"},
+                {
+                    "service": svc("alpha"),
+                    "count": 1,
+                    "opened_to_all": 1,
+                    "principals": [ALICE],
+                    "last": "2026-03-01T10:05:00Z",
+                },
+                {
+                    "service": svc("bravo"),
+                    "count": 1,
+                    "opened_to_all": 1,
+                    "principals": [ALICE],
+                    "last": "2026-03-01T11:10:00Z",
+                },
+                {
+                    "service": svc("charlie"),
+                    "count": 1,
+                    "opened_to_all": 0,
+                    "principals": [BOB],
+                    "last": "2026-03-01T13:00:00Z",
+                },
             ],
             "by_principal": [
                 {"principal": ALICE, "count": 2, "opened_to_all": 2, "services": [svc("alpha"), svc("bravo")]},
@@ -216,33 +332,88 @@ def expected_json() -> dict[str, Any]:
             ],
         },
         "routes": [
-            {"time": "2026-03-01T12:00:00Z", "action": "route_registered", "service": svc("bravo"), "host": "default",
-             "hosts": ["*"], "paths": ["/bravo/*"], "regions": [REGION], "backend": "rw-be-bravo",
-             "changes": ["create backend_service rw-be-bravo", "update url_map edge"], "principal": ALICE},
-            {"time": "2026-03-01T12:30:00Z", "action": "route_registered", "service": svc("delta"), "host": "api",
-             "hosts": ["api.example.com"], "paths": ["/d", "/d/*"], "regions": [REGION], "backend": "rw-be-delta",
-             "changes": [], "principal": BOB},
-            {"time": "2026-03-01T14:00:00Z", "action": "route_removed", "service": svc("delta"), "host": "api",
-             "hosts": [], "paths": ["/d", "/d/*"], "regions": [], "backend": None,
-             "changes": ["delete backend_service rw-be-delta"], "principal": BOB},
+            {
+                "time": "2026-03-01T12:00:00Z",
+                "action": "route_registered",
+                "service": svc("bravo"),
+                "host": "default",
+                "hosts": ["*"],
+                "paths": ["/bravo/*"],
+                "regions": [REGION],
+                "backend": "rw-be-bravo",
+                "changes": ["create backend_service rw-be-bravo", "update url_map edge"],
+                "principal": ALICE,
+            },
+            {
+                "time": "2026-03-01T12:30:00Z",
+                "action": "route_registered",
+                "service": svc("delta"),
+                "host": "api",
+                "hosts": ["api.example.com"],
+                "paths": ["/d", "/d/*"],
+                "regions": [REGION],
+                "backend": "rw-be-delta",
+                "changes": [],
+                "principal": BOB,
+            },
+            {
+                "time": "2026-03-01T14:00:00Z",
+                "action": "route_removed",
+                "service": svc("delta"),
+                "host": "api",
+                "hosts": [],
+                "paths": ["/d", "/d/*"],
+                "regions": [],
+                "backend": None,
+                "changes": ["delete backend_service rw-be-delta"],
+                "principal": BOB,
+            },
         ],
-        "conflicts": [{"time": "2026-03-01T15:00:00Z", "service": svc("echo"), "host": "default",
-                       "paths": ["/bravo/*"], "holder": short("bravo"), "principal": CAROL}],
-        "invalid": [{"time": "2026-03-01T15:15:00Z", "service": svc("foxtrot"), "reason": INVALID_REASON,
-                     "principal": CAROL}],
-        "exempt_open": [{"service": svc("legacy"), "ingress": "all", "last_seen": "2026-03-01T16:00:00Z",
-                         "principal": DAVE}],
-        "errors": [{"action": "api_error", "reason": API_REASON, "count": 1, "services": [svc("golf")],
-                    "retryable": True, "first": "2026-03-01T17:00:00Z", "last": "2026-03-01T17:00:00Z"}],
+        "conflicts": [
+            {
+                "time": "2026-03-01T15:00:00Z",
+                "service": svc("echo"),
+                "host": "default",
+                "paths": ["/bravo/*"],
+                "holder": short("bravo"),
+                "principal": CAROL,
+            }
+        ],
+        "invalid": [
+            {"time": "2026-03-01T15:15:00Z", "service": svc("foxtrot"), "reason": INVALID_REASON, "principal": CAROL}
+        ],
+        "exempt_open": [
+            {"service": svc("legacy"), "ingress": "all", "last_seen": "2026-03-01T16:00:00Z", "principal": DAVE}
+        ],
+        "errors": [
+            {
+                "action": "api_error",
+                "reason": API_REASON,
+                "count": 1,
+                "services": [svc("golf")],
+                "retryable": True,
+                "first": "2026-03-01T17:00:00Z",
+                "last": "2026-03-01T17:00:00Z",
+            }
+        ],
         "dry_run": {
             "total": 1,
             "counts": {**dict.fromkeys(ACTION_NAMES, 0), "ingress_remediated": 1},
-            "changes": [{"time": "2026-03-01T18:00:00Z", "action": "ingress_remediated", "service": svc("hotel"),
-                         "detail": f"ingress all -> {ILB}"}],
+            "changes": [
+                {
+                    "time": "2026-03-01T18:00:00Z",
+                    "action": "ingress_remediated",
+                    "service": svc("hotel"),
+                    "detail": f"ingress all -> {ILB}",
+                }
+            ],
             "findings": [],
         },
-        "timeline": {"bucket_seconds": 3600, "groups": ["remediated", "routes", "conflicts", "errors"],
-                     "buckets": expected_buckets()},
+        "timeline": {
+            "bucket_seconds": 3600,
+            "groups": ["remediated", "routes", "conflicts", "errors"],
+            "buckets": expected_buckets(),
+        },
     }
 
 
@@ -274,25 +445,32 @@ def test_summary_does_not_depend_on_input_order() -> None:
     ],
 )
 def test_repeated_deliveries_count_once(second: dict[str, Any], counted: int) -> None:
-    first = Spec(minutes(1), ENFORCE, "ingress_remediated", svc("a"), ALICE, "ev-1",
-                 {"before": "all", "after": ILB})
+    first = Spec(minutes(1), ENFORCE, "ingress_remediated", svc("a"), ALICE, "ev-1", {"before": "all", "after": ILB})
     again = Spec(**{**first.__dict__, "at": minutes(2), **second})
     summary = summarize(as_read([first, again]), since=SINCE, until=UNTIL)
     assert (summary.totals.decisions, summary.totals.duplicates) == (counted, 2 - counted)
 
 
 def test_decisions_without_an_event_are_never_merged() -> None:
-    sweep = [Spec(minutes(n), "reconcile_all", "ingress_remediated", svc("a"), None, None,
-                  {"before": "all", "after": ILB}) for n in (1, 2)]
+    sweep = [
+        Spec(minutes(n), "reconcile_all", "ingress_remediated", svc("a"), None, None, {"before": "all", "after": ILB})
+        for n in (1, 2)
+    ]
     summary = summarize(as_read(sweep), since=SINCE, until=UNTIL)
     assert summary.remediations.total == 2
     assert summary.remediations.by_principal[0].principal == "(unknown)"
 
 
 def test_the_window_includes_since_and_excludes_until() -> None:
-    specs = [remediated(at, name, ALICE, name) for at, name in
-             ((SINCE - timedelta(microseconds=1), "before"), (SINCE, "first"), (UNTIL - timedelta(seconds=1), "last"),
-              (UNTIL, "after"))]
+    specs = [
+        remediated(at, name, ALICE, name)
+        for at, name in (
+            (SINCE - timedelta(microseconds=1), "before"),
+            (SINCE, "first"),
+            (UNTIL - timedelta(seconds=1), "last"),
+            (UNTIL, "after"),
+        )
+    ]
     summary = summarize(as_read(specs), since=SINCE, until=UNTIL)
     assert [s.service for s in summary.remediations.by_service] == [svc("first"), svc("last")]
     assert summary.timeline.buckets[0].remediated == 1 and summary.timeline.buckets[-1].remediated == 1
@@ -300,30 +478,66 @@ def test_the_window_includes_since_and_excludes_until() -> None:
 
 def test_exempt_services_open_to_all_follow_the_latest_ingress_decision() -> None:
     def exempt(at: datetime, name: str) -> Spec:
-        return Spec(at, ENFORCE, "ingress_exempt", svc(name), DAVE, f"x-{name}-{at:%H%M}",
-                    {"before": "all", "after": "all"})
+        return Spec(
+            at, ENFORCE, "ingress_exempt", svc(name), DAVE, f"x-{name}-{at:%H%M}", {"before": "all", "after": "all"}
+        )
 
-    closed_later = Spec(minutes(30), ENFORCE, "ingress_compliant", svc("closed"), DAVE, "c-1",
-                        {"before": "internal", "after": "internal"})
-    summary = summarize(as_read([exempt(minutes(1), "still-open"), exempt(minutes(2), "closed"), closed_later,
-                                 exempt(minutes(40), "still-open")]), since=SINCE, until=UNTIL)
+    closed_later = Spec(
+        minutes(30),
+        ENFORCE,
+        "ingress_compliant",
+        svc("closed"),
+        DAVE,
+        "c-1",
+        {"before": "internal", "after": "internal"},
+    )
+    summary = summarize(
+        as_read(
+            [
+                exempt(minutes(1), "still-open"),
+                exempt(minutes(2), "closed"),
+                closed_later,
+                exempt(minutes(40), "still-open"),
+            ]
+        ),
+        since=SINCE,
+        until=UNTIL,
+    )
     assert [(e.service, e.last_seen) for e in summary.exempt_open] == [(svc("still-open"), minutes(40))]
 
 
 def test_dry_run_decisions_stay_out_of_the_real_sections_but_their_findings_count() -> None:
     specs = [
         remediated(minutes(1), "a", ALICE, "ev-1", seconds=3.0, dry_run=True),
-        Spec(minutes(2), SYNC, "route_registered", svc("b"), ALICE, "ev-2", {"host": "default", "paths": ["/b"]},
-             dry_run=True),
-        Spec(minutes(3), SYNC, "route_conflict", svc("c"), ALICE, "ev-3", {"paths": ["/b"], "holder": "x/y/b"},
-             dry_run=True),
+        Spec(
+            minutes(2),
+            SYNC,
+            "route_registered",
+            svc("b"),
+            ALICE,
+            "ev-2",
+            {"host": "default", "paths": ["/b"]},
+            dry_run=True,
+        ),
+        Spec(
+            minutes(3),
+            SYNC,
+            "route_conflict",
+            svc("c"),
+            ALICE,
+            "ev-3",
+            {"paths": ["/b"], "holder": "x/y/b"},
+            dry_run=True,
+        ),
     ]
     summary = summarize(as_read(specs), since=SINCE, until=UNTIL)
     assert summary.remediations.total == 0 and summary.routes == () and summary.conflicts == ()
     assert sum(summary.counts.values()) == 0
     assert sum(b.total for b in summary.timeline.buckets) == 0
     assert [(i.action, i.detail) for i in summary.dry_run.changes] == [
-        ("ingress_remediated", f"ingress all -> {ILB}"), ("route_registered", "host default /b")]
+        ("ingress_remediated", f"ingress all -> {ILB}"),
+        ("route_registered", "host default /b"),
+    ]
     assert [(i.action, i.detail) for i in summary.dry_run.findings] == [("route_conflict", "/b held by x/y/b")]
     assert (summary.findings.dry_run, summary.findings.total) == (1, 1)
 
@@ -335,14 +549,20 @@ def test_errors_group_by_action_and_reason_most_first() -> None:
             fields["retryable"] = retryable
         return Spec(minutes(n), ENFORCE, action, svc(service) if service else None, None, f"e{n}", fields)
 
-    summary = summarize(as_read([
-        error(1, "event_invalid", "no resourceName", None),
-        error(2, "api_error", "503", "a", True),
-        error(3, "api_error", "503", "b", False),
-        error(4, "event_invalid", "no resourceName", None),
-        error(5, "api_error", "403", "a", False),
-        error(6, "event_invalid", "no resourceName", None),
-    ]), since=SINCE, until=UNTIL)
+    summary = summarize(
+        as_read(
+            [
+                error(1, "event_invalid", "no resourceName", None),
+                error(2, "api_error", "503", "a", True),
+                error(3, "api_error", "503", "b", False),
+                error(4, "event_invalid", "no resourceName", None),
+                error(5, "api_error", "403", "a", False),
+                error(6, "event_invalid", "no resourceName", None),
+            ]
+        ),
+        since=SINCE,
+        until=UNTIL,
+    )
     assert [(g.action, g.reason, g.count, g.services, g.retryable, g.first, g.last) for g in summary.errors] == [
         ("event_invalid", "no resourceName", 3, (), None, minutes(1), minutes(6)),
         ("api_error", "503", 2, (svc("a"), svc("b")), True, minutes(2), minutes(3)),
@@ -465,8 +685,13 @@ def test_fetch_pages_through_every_decision_oldest_first(emulator: EmulatorServe
 
 def test_a_week_long_window_is_not_cut_to_the_last_day(env: dict[str, str], emulator: EmulatorServer) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    write(emulator, [remediated(now - timedelta(days=3), "older", ALICE, "ev-1"),
-                     remediated(now - timedelta(hours=2), "newer", ALICE, "ev-2")])
+    write(
+        emulator,
+        [
+            remediated(now - timedelta(days=3), "older", ALICE, "ev-1"),
+            remediated(now - timedelta(hours=2), "newer", ALICE, "ev-2"),
+        ],
+    )
     week = json.loads(run(env, "--since", "7d", "--format", "json").stdout)
     day = json.loads(run(env, "--format", "json").stdout)  # the default window: 24h
     assert week["counts"]["ingress_remediated"] == 2
@@ -479,8 +704,10 @@ def test_table_report(env: dict[str, str], emulator: EmulatorServer) -> None:
     assert result.exit_code == 1
     text = collapsed(result.stdout)
     assert text[0] == "runway report for demo-proj, 2026-03-01T00:00:00Z to 2026-03-02T00:00:00Z"
-    assert text[1] == ("12 decisions (1 repeated delivery counted once): 11 real, 1 dry-run; "
-                       "3 findings (1 conflict, 1 invalid route, 1 error, 0 in dry run)")
+    assert text[1] == (
+        "12 decisions (1 repeated delivery counted once): 11 real, 1 dry-run; "
+        "3 findings (1 conflict, 1 invalid route, 1 error, 0 in dry run)"
+    )
     for row in [
         "ingress_remediated 3",
         "3 remediations (2 found the service open to all); time to remediate (3 timed): median 4s, p95 10s, max 10s",
@@ -525,21 +752,40 @@ def test_csv_report_has_a_row_per_decision(env: dict[str, str], emulator: Emulat
     assert len(rows) == 12  # 13 in the window, one repeated delivery
     assert [r["event_id"] for r in rows] == [f"ev-{n}" for n in range(1, 13)]
     alpha = rows[0]
-    assert {k: alpha[k] for k in ("timestamp", "severity", "action", "dry_run", "function", "service", "principal",
-                                  "before", "after", "seconds_to_remediate")} == {
-        "timestamp": "2026-03-01T10:05:00Z", "severity": "NOTICE", "action": "ingress_remediated",
-        "dry_run": "false", "function": ENFORCE, "service": svc("alpha"), "principal": ALICE, "before": "all",
-        "after": ILB, "seconds_to_remediate": "2"}
+    assert {
+        k: alpha[k]
+        for k in (
+            "timestamp",
+            "severity",
+            "action",
+            "dry_run",
+            "function",
+            "service",
+            "principal",
+            "before",
+            "after",
+            "seconds_to_remediate",
+        )
+    } == {
+        "timestamp": "2026-03-01T10:05:00Z",
+        "severity": "NOTICE",
+        "action": "ingress_remediated",
+        "dry_run": "false",
+        "function": ENFORCE,
+        "service": svc("alpha"),
+        "principal": ALICE,
+        "before": "all",
+        "after": ILB,
+        "seconds_to_remediate": "2",
+    }
     delta = rows[3]
     assert (delta["paths"], delta["regions"], delta["host"]) == ("/d /d/*", REGION, "api")
     golf = rows[9]
-    assert (golf["action"], golf["code"], golf["retryable"], golf["reason"]) == ("api_error", "503", "true",
-                                                                                 API_REASON)
+    assert (golf["action"], golf["code"], golf["retryable"], golf["reason"]) == ("api_error", "503", "true", API_REASON)
     assert rows[10]["dry_run"] == "true"
 
 
-def test_html_report_is_one_self_contained_page(env: dict[str, str], emulator: EmulatorServer,
-                                                tmp_path: Any) -> None:
+def test_html_report_is_one_self_contained_page(env: dict[str, str], emulator: EmulatorServer, tmp_path: Any) -> None:
     write(emulator, [BEFORE_WINDOW, *KNOWN])
     target = tmp_path / "report.html"
     result = run(env, *WINDOW, "--format", "html", "--output", str(target))
@@ -565,9 +811,13 @@ def test_html_to_stdout_for_an_empty_window(env: dict[str, str]) -> None:
 
 
 def test_no_findings_exit_zero(env: dict[str, str], emulator: EmulatorServer) -> None:
-    write(emulator, [remediated(minutes(1), "a", ALICE, "ev-1", seconds=1.5),
-                     Spec(minutes(2), SYNC, "route_registered", svc("a"), ALICE, "ev-2",
-                          {"host": "default", "paths": ["/a"]})])
+    write(
+        emulator,
+        [
+            remediated(minutes(1), "a", ALICE, "ev-1", seconds=1.5),
+            Spec(minutes(2), SYNC, "route_registered", svc("a"), ALICE, "ev-2", {"host": "default", "paths": ["/a"]}),
+        ],
+    )
     result = run(env, *WINDOW)
     assert result.exit_code == 0, result.output
     assert "2 decisions: 2 real, 0 dry-run; 0 findings" in result.stdout
@@ -597,8 +847,9 @@ def test_bad_options_are_usage_errors(env: dict[str, str], args: list[str], mess
         ({"RUNWAY_API_ENDPOINT": "ftp://127.0.0.1:1"}, "RUNWAY_API_ENDPOINT"),
     ],
 )
-def test_configuration_errors_name_the_variable(env: dict[str, str], variables: dict[str, str | None],
-                                                named: str) -> None:
+def test_configuration_errors_name_the_variable(
+    env: dict[str, str], variables: dict[str, str | None], named: str
+) -> None:
     result = CliRunner().invoke(report, [], env={**env, **variables})
     assert result.exit_code == 2
     assert named in result.output
@@ -613,8 +864,9 @@ def test_project_option_overrides_the_variable(env: dict[str, str], emulator: Em
 
 
 def test_an_unreadable_log_exits_3(env: dict[str, str], emulator: EmulatorServer) -> None:
-    emulator.emulator.faults.configure({"rules": [{"path": "entries:list", "status": 403,
-                                                   "message": "Permission denied on logging.entries.list"}]})
+    emulator.emulator.faults.configure(
+        {"rules": [{"path": "entries:list", "status": 403, "message": "Permission denied on logging.entries.list"}]}
+    )
     result = CliRunner().invoke(report, WINDOW, env=env)
     assert result.exit_code == 3
     assert "could not read the decision log of demo-proj" in result.output
@@ -629,24 +881,40 @@ def test_summaries_render_without_the_emulator() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
-                    reason="Chromium is not installed (Debian package `chromium`); docs/html-report.md has the check")
-def test_html_report_renders_its_chart_in_headless_chromium(env: dict[str, str], emulator: EmulatorServer,
-                                                            tmp_path: Any) -> None:
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="Chromium is not installed (Debian package `chromium`); docs/html-report.md has the check",
+)
+def test_html_report_renders_its_chart_in_headless_chromium(
+    env: dict[str, str], emulator: EmulatorServer, tmp_path: Any
+) -> None:
     write(emulator, [BEFORE_WINDOW, *KNOWN])
     page = tmp_path / "report.html"
     assert run(env, *WINDOW, "--format", "html", "--output", str(page)).exit_code == 1
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     # What the browser built from the page, not the page's text: the chart is an SVG with one bar per busy hour.
     assert dom.count("<svg") == 1 and dom.count('<g class="bar">') == len(BUSY_HOURS)
     shot = tmp_path / "report.png"
-    subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=60, check=True)
+    subprocess.run(
+        [browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # a blank page compresses to far less
 

@@ -41,36 +41,58 @@ def lb(emulator: EmulatorServer) -> Iterator[EmulatorServer]:
 
 
 def config(emulator: EmulatorServer, **env: str) -> Config:
-    values = {"RUNWAY_API_ENDPOINT": emulator.url, "RUNWAY_PROJECT": P, "RUNWAY_URL_MAP": "runway-lb",
-              "RUNWAY_REGIONS": US, "RUNWAY_SECURITY_POLICY": "runway-edge"}
+    values = {
+        "RUNWAY_API_ENDPOINT": emulator.url,
+        "RUNWAY_PROJECT": P,
+        "RUNWAY_URL_MAP": "runway-lb",
+        "RUNWAY_REGIONS": US,
+        "RUNWAY_SECURITY_POLICY": "runway-edge",
+    }
     return Config.from_env({**values, **env})
 
 
 def deploy(emulator: EmulatorServer, name: str, labels: dict[str, str], region: str = US) -> ServiceKey:
-    service = run_v2.Service(labels=labels, ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
-                             template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="x")]))
-    clients.run_services(emulator.url).create_service(parent=f"projects/{P}/locations/{region}", service_id=name,
-                                                      service=service).result()
+    service = run_v2.Service(
+        labels=labels,
+        ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
+        template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="x")]),
+    )
+    clients.run_services(emulator.url).create_service(
+        parent=f"projects/{P}/locations/{region}", service_id=name, service=service
+    ).result()
     return ServiceKey(P, region, name)
 
 
 def run_sweep(emulator: EmulatorServer, cfg: Config, **kwargs: Any) -> tuple[Any, list[dict[str, Any]]]:
     out = io.StringIO()
-    result = sweep(config=cfg, log=DecisionLog(function="test", stream=out), run=clients.run_services(emulator.url),
-                   compute=clients.compute(emulator.url), **kwargs)
+    result = sweep(
+        config=cfg,
+        log=DecisionLog(function="test", stream=out),
+        run=clients.run_services(emulator.url),
+        compute=clients.compute(emulator.url),
+        **kwargs,
+    )
     return result, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
 def sync(emulator: EmulatorServer, cfg: Config, key: ServiceKey) -> dict[str, Any]:
-    return sync_service(key, config=cfg, log=DecisionLog(function="test", stream=io.StringIO()),
-                        run=clients.run_services(emulator.url), compute=clients.compute(emulator.url))
+    return sync_service(
+        key,
+        config=cfg,
+        log=DecisionLog(function="test", stream=io.StringIO()),
+        run=clients.run_services(emulator.url),
+        compute=clients.compute(emulator.url),
+    )
 
 
 def paths(emulator: EmulatorServer) -> dict[str, str]:
     umap = get_url_map(clients.compute(emulator.url), P, "runway-lb")
-    return {path: rule["service"].rsplit("/", 1)[1]
-            for matcher in umap.get("pathMatchers", []) for rule in matcher.get("pathRules", [])
-            for path in rule["paths"]}
+    return {
+        path: rule["service"].rsplit("/", 1)[1]
+        for matcher in umap.get("pathMatchers", [])
+        for rule in matcher.get("pathRules", [])
+        for path in rule["paths"]
+    }
 
 
 def test_a_route_published_while_the_sweep_runs_survives_it(lb: EmulatorServer) -> None:
@@ -84,14 +106,19 @@ def test_a_route_published_while_the_sweep_runs_survives_it(lb: EmulatorServer) 
 
     run_sweep(lb, cfg, progress=meanwhile)
     assert published[0]["action"] == "route_registered"
-    assert set(paths(lb).values()) == {backend_service_name("runway", P, "steady"),
-                                       backend_service_name("runway", P, "fresh")}
+    assert set(paths(lb).values()) == {
+        backend_service_name("runway", P, "steady"),
+        backend_service_name("runway", P, "fresh"),
+    }
 
 
 def test_a_service_published_outside_the_configured_regions_is_kept(lb: EmulatorServer) -> None:
     cfg = config(lb)  # RUNWAY_REGIONS=us-central1 only
-    for key in (deploy(lb, "euonly", {"public-route": "true"}, EU), deploy(lb, "multi", {"public-route": "m"}, US),
-                deploy(lb, "multi", {"public-route": "m"}, EU)):
+    for key in (
+        deploy(lb, "euonly", {"public-route": "true"}, EU),
+        deploy(lb, "multi", {"public-route": "m"}, US),
+        deploy(lb, "multi", {"public-route": "m"}, EU),
+    ):
         assert sync(lb, cfg, key)["action"] in {"route_registered", "route_updated"}
     result, _ = run_sweep(lb, cfg)
     assert result.plan.converged, [c.why for c in result.plan.changes]
@@ -103,9 +130,11 @@ def test_a_foreign_object_on_one_of_our_names_holds_only_that_service(lb: Emulat
     cfg = config(lb)
     deploy(lb, "aaa", {"public-route": "true"})
     deploy(lb, "bbb", {"public-route": "true"})
-    squatter = compute_v1.NetworkEndpointGroup(name=neg_name("runway", P, US, "aaa"),
-                                               network_endpoint_type="SERVERLESS",
-                                               cloud_run=compute_v1.NetworkEndpointGroupCloudRun(service="aaa"))
+    squatter = compute_v1.NetworkEndpointGroup(
+        name=neg_name("runway", P, US, "aaa"),
+        network_endpoint_type="SERVERLESS",
+        cloud_run=compute_v1.NetworkEndpointGroupCloudRun(service="aaa"),
+    )
     clients.compute(lb.url).negs.insert(project=P, region=US, network_endpoint_group_resource=squatter).result()
 
     _, lines = run_sweep(lb, cfg)
@@ -122,8 +151,9 @@ def test_fields_this_client_does_not_know_survive_a_route_change(lb: EmulatorSer
     cfg = config(lb)
     url = f"{lb.url}/compute/v1/projects/{P}/global/urlMaps/runway-lb"
     current = requests.get(url, timeout=5).json()
-    reply = requests.patch(url, json={"newerApiField": {"kept": True}, "fingerprint": current["fingerprint"]},
-                           timeout=5)
+    reply = requests.patch(
+        url, json={"newerApiField": {"kept": True}, "fingerprint": current["fingerprint"]}, timeout=5
+    )
     assert reply.ok, reply.text
     assert sync(lb, cfg, deploy(lb, "hello", {"public-route": "true"}))["action"] == "route_registered"
     after = requests.get(url, timeout=5).json()
@@ -176,8 +206,15 @@ def test_an_in_use_failure_reported_by_the_operation_is_temporary(lb: EmulatorSe
     key = deploy(lb, "sticky", {"public-route": "true"})
     assert sync(lb, cfg, key)["action"] == "route_registered"
     clients.run_services(lb.url).delete_service(name=key.name).result()
-    rule = {"method": "DELETE", "path": "/backendServices/", "status": 400, "count": 1, "asynchronous": True,
-            "reason": "resourceInUseByAnotherResource", "message": "The backend service is in use."}
+    rule = {
+        "method": "DELETE",
+        "path": "/backendServices/",
+        "status": 400,
+        "count": 1,
+        "asynchronous": True,
+        "reason": "resourceInUseByAnotherResource",
+        "message": "The backend service is in use.",
+    }
     requests.post(f"{lb.url}/_emulator/faults", json={"rules": [rule]}, timeout=5).raise_for_status()
     with pytest.raises(errors.ResourceInUse):
         sync(lb, cfg, key)

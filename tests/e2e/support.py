@@ -35,8 +35,9 @@ def decisions(stack: LocalStack, **match: str) -> list[dict[str, Any]]:
     client = clients.logging_client(stack.project, stack.url)
     terms = ['jsonPayload.component="runway"', 'timestamp>="2000-01-01T00:00:00Z"']
     terms += [f'jsonPayload.{key}="{value}"' for key, value in match.items()]
-    entries = client.list_entries(resource_names=[f"projects/{stack.project}"], filter_=" AND ".join(terms),
-                                  order_by=ASCENDING, page_size=200)
+    entries = client.list_entries(
+        resource_names=[f"projects/{stack.project}"], filter_=" AND ".join(terms), order_by=ASCENDING, page_size=200
+    )
     return [{**entry.payload, "severity": entry.severity} for entry in entries]
 
 
@@ -67,19 +68,31 @@ def run_client(stack: LocalStack) -> run_v2.ServicesClient:
     return clients.run_services(stack.url)
 
 
-def create_service(stack: LocalStack, name: str, *, ingress: str = "INGRESS_TRAFFIC_ALL",
-                   labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
-                   region: str = REGION, principal: str = "alice@example.com") -> run_v2.Service:
+def create_service(
+    stack: LocalStack,
+    name: str,
+    *,
+    ingress: str = "INGRESS_TRAFFIC_ALL",
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    region: str = REGION,
+    principal: str = "alice@example.com",
+) -> run_v2.Service:
     """Deploy a service with google-cloud-run (the v2 API), as a developer or Terraform would."""
     service = run_v2.Service(
         ingress=run_v2.IngressTraffic[ingress],
         labels=labels or {},
         annotations=annotations or {},
-        template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="us-docker.pkg.dev/cloudrun/container/hello")]),
+        template=run_v2.RevisionTemplate(
+            containers=[run_v2.Container(image="us-docker.pkg.dev/cloudrun/container/hello")]
+        ),
     )
-    operation = run_client(stack).create_service(parent=f"projects/{stack.project}/locations/{region}",
-                                                 service_id=name, service=service,
-                                                 metadata=[("x-emulator-principal", principal)])
+    operation = run_client(stack).create_service(
+        parent=f"projects/{stack.project}/locations/{region}",
+        service_id=name,
+        service=service,
+        metadata=[("x-emulator-principal", principal)],
+    )
     return operation.result(timeout=30)
 
 
@@ -117,25 +130,31 @@ def runway_objects(stack: LocalStack) -> dict[str, list[str]]:
     compute = clients.compute(stack.url)
     return {
         "backend_services": sorted(b["name"] for b in owned(list_backend_services(compute, stack.project), "runway")),
-        "negs": sorted(f"{n['region'].rsplit('/', 1)[1]}/{n['name']}"
-                       for n in owned(list_negs(compute, stack.project, stack.regions), "runway")),
+        "negs": sorted(
+            f"{n['region'].rsplit('/', 1)[1]}/{n['name']}"
+            for n in owned(list_negs(compute, stack.project, stack.regions), "runway")
+        ),
     }
 
 
-def update_labels(stack: LocalStack, name: str, labels: dict[str, str], region: str = REGION,
-                  principal: str = "alice@example.com") -> run_v2.Service:
+def update_labels(
+    stack: LocalStack, name: str, labels: dict[str, str], region: str = REGION, principal: str = "alice@example.com"
+) -> run_v2.Service:
     from google.protobuf import field_mask_pb2
 
     service = run_v2.Service(name=f"projects/{stack.project}/locations/{region}/services/{name}", labels=labels)
-    operation = run_client(stack).update_service(service=service,
-                                                 update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
-                                                 metadata=[("x-emulator-principal", principal)])
+    operation = run_client(stack).update_service(
+        service=service,
+        update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
+        metadata=[("x-emulator-principal", principal)],
+    )
     return operation.result(timeout=30)
 
 
 def delete_service(stack: LocalStack, name: str, region: str = REGION) -> None:
     run_client(stack).delete_service(name=f"projects/{stack.project}/locations/{region}/services/{name}").result(
-        timeout=30)
+        timeout=30
+    )
 
 
 def audit_entries(stack: LocalStack, method: str | None = None) -> list[dict[str, Any]]:
@@ -146,8 +165,12 @@ def audit_entries(stack: LocalStack, method: str | None = None) -> list[dict[str
     entries: list[dict[str, Any]] = []
     token = None
     while True:
-        body = {"resourceNames": [f"projects/{stack.project}"], "filter": flt, "orderBy": "timestamp asc",
-                "pageSize": 1000}
+        body = {
+            "resourceNames": [f"projects/{stack.project}"],
+            "filter": flt,
+            "orderBy": "timestamp asc",
+            "pageSize": 1000,
+        }
         if token:
             body["pageToken"] = token
         reply = requests.post(f"{stack.url}/v2/entries:list", json=body, timeout=30).json()

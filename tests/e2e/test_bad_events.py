@@ -34,8 +34,10 @@ def function_clients(emulator_server: EmulatorServer) -> Iterator[dict[str, Any]
         mp.setenv("RUNWAY_API_ENDPOINT", emulator_server.url)
         mp.setenv("RUNWAY_URL_MAP", "runway-lb")
         mp.setenv("RUNWAY_PROJECT", "runway-demo")
-        yield {target: functions_framework.create_app(target, MAIN).test_client()
-               for target in ("enforce_ingress", "sync_routes")}
+        yield {
+            target: functions_framework.create_app(target, MAIN).test_client()
+            for target in ("enforce_ingress", "sync_routes")
+        }
 
 
 def _headers(**overrides: str) -> dict[str, str]:
@@ -60,15 +62,27 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=20,
 )
-names = st.sampled_from([
-    "projects/runway-demo/locations/us-central1/services/hello", "namespaces/runway-demo/services/hello",
-    "projects/RUNWAY/locations/us-central1/services/hello", "namespaces/p/services/", "../../etc/passwd",
-    "projects/runway-demo/locations/us-central1/services/" + "a" * 80, "", "projects/runway-demo",
-]) | st.text(max_size=60)
-methods = st.sampled_from([
-    "google.cloud.run.v2.Services.CreateService", "google.cloud.run.v1.Services.ReplaceService",
-    "google.cloud.run.v2.Services.SetIamPolicy", "google.cloud.run.v9.Services.Boom", "",
-]) | st.text(max_size=40)
+names = st.sampled_from(
+    [
+        "projects/runway-demo/locations/us-central1/services/hello",
+        "namespaces/runway-demo/services/hello",
+        "projects/RUNWAY/locations/us-central1/services/hello",
+        "namespaces/p/services/",
+        "../../etc/passwd",
+        "projects/runway-demo/locations/us-central1/services/" + "a" * 80,
+        "",
+        "projects/runway-demo",
+    ]
+) | st.text(max_size=60)
+methods = st.sampled_from(
+    [
+        "google.cloud.run.v2.Services.CreateService",
+        "google.cloud.run.v1.Services.ReplaceService",
+        "google.cloud.run.v2.Services.SetIamPolicy",
+        "google.cloud.run.v9.Services.Boom",
+        "",
+    ]
+) | st.text(max_size=40)
 
 
 @st.composite
@@ -83,8 +97,11 @@ def audit_like(draw: st.DrawFn) -> dict[str, Any]:
         "authenticationInfo": draw(st.sampled_from([{"principalEmail": "x@example.com"}, {}, "nope", None])),
         "status": draw(st.sampled_from([{}, {"code": 10, "message": "conflict"}, "bad", None])),
         "request": draw(json_values),
-        "resourceLocation": draw(st.sampled_from([{"currentLocations": ["us-central1"]}, {"currentLocations": []},
-                                                  {"currentLocations": ["Mars"]}, None])),
+        "resourceLocation": draw(
+            st.sampled_from(
+                [{"currentLocations": ["us-central1"]}, {"currentLocations": []}, {"currentLocations": ["Mars"]}, None]
+            )
+        ),
     }
     body: dict[str, Any] = {"protoPayload": proto, "resource": draw(json_values), "timestamp": draw(json_values)}
     for key in draw(st.sets(st.sampled_from(list(proto)), max_size=3)):
@@ -97,18 +114,28 @@ bodies = (
     | json_values.map(lambda v: ("json", json.dumps(v).encode()))
     | audit_like().map(lambda v: ("json", json.dumps(v).encode()))
 )
-header_variants = st.sampled_from([
-    {}, {"ce-type": "google.cloud.pubsub.topic.v1.messagePublished"}, {"ce-methodname": "<drop>"},
-    {"ce-methodname": "google.cloud.run.v2.Services.DeleteService"}, {"ce-resourcename": "<drop>"},
-    {"ce-servicename": "storage.googleapis.com"}, {"Content-Type": "text/plain"},
-])
+header_variants = st.sampled_from(
+    [
+        {},
+        {"ce-type": "google.cloud.pubsub.topic.v1.messagePublished"},
+        {"ce-methodname": "<drop>"},
+        {"ce-methodname": "google.cloud.run.v2.Services.DeleteService"},
+        {"ce-resourcename": "<drop>"},
+        {"ce-servicename": "storage.googleapis.com"},
+        {"Content-Type": "text/plain"},
+    ]
+)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(target=st.sampled_from(["enforce_ingress", "sync_routes"]), body=bodies, extra=header_variants)
 def test_malformed_events_are_acknowledged_logged_and_change_nothing(
-    function_clients: dict[str, Any], emulator_server: EmulatorServer, target: str, body: tuple[str, bytes],
+    function_clients: dict[str, Any],
+    emulator_server: EmulatorServer,
+    target: str,
+    body: tuple[str, bytes],
     extra: dict[str, str],
 ) -> None:
     before = len(api_calls_writes(emulator_server))
@@ -155,11 +182,11 @@ def test_foreign_event_type_is_invalid_not_retried(function_clients: dict[str, A
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         reply = function_clients["enforce_ingress"].post(
-            "/", data=b'{"message": {}}',
+            "/",
+            data=b'{"message": {}}',
             headers=_headers(**{"ce-type": "google.cloud.pubsub.topic.v1.messagePublished"}),
         )
     assert reply.status_code == 200
     [line] = [json.loads(x) for x in out.getvalue().splitlines()]
     assert line["action"] == "event_invalid"
     assert "google.cloud.pubsub.topic.v1.messagePublished" in line["reason"]
-

@@ -28,17 +28,25 @@ def test_report_after_the_demo_counts_what_the_story_did(stack: LocalStack, monk
     # Four services were deployed open to all (hello, catalog, storefront, intruder), by four people.
     assert counts["ingress_remediated"] == 4
     assert {p["principal"]: p["count"] for p in report["remediations"]["by_principal"]} == {
-        "alice@example.com": 1, "bob@example.com": 1, "carol@example.com": 1, "mallory@example.com": 1}
+        "alice@example.com": 1,
+        "bob@example.com": 1,
+        "carol@example.com": 1,
+        "mallory@example.com": 1,
+    }
     assert report["remediations"]["time_to_remediate"]["count"] == 4
     # catalog and storefront registered; catalog moved by gcloud; storefront unlabeled.
     assert (counts["route_registered"], counts["route_updated"], counts["route_removed"]) == (2, 1, 1)
     assert {(r["action"], r["service"].rsplit("/", 1)[1]) for r in report["routes"]} == {
-        ("route_registered", "catalog"), ("route_registered", "storefront"),
-        ("route_updated", "catalog"), ("route_removed", "storefront")}
+        ("route_registered", "catalog"),
+        ("route_registered", "storefront"),
+        ("route_updated", "catalog"),
+        ("route_removed", "storefront"),
+    }
     # intruder was refused on every look at it (its create, enforce_ingress's fix of its ingress, the sweep),
     # always in favour of catalog.
     assert counts["route_conflict"] == report["findings"]["conflicts"] == 3
     assert {(c["service"].rsplit("/", 1)[1], c["holder"]) for c in report["conflicts"]} == {
-        ("intruder", "runway-demo/catalog")}
+        ("intruder", "runway-demo/catalog")
+    }
     assert counts["api_error"] == counts["event_invalid"] == counts["route_invalid"] == 0
     assert report["totals"]["dry_run"] == 0

@@ -40,8 +40,12 @@ def test_service_created_open_to_all_is_remediated(stack: LocalStack) -> None:
     assert isinstance(entry["seconds_to_remediate"], float) and 0 <= entry["seconds_to_remediate"] < 30
     # runway's own update is an event too; its run finds nothing to do. runway calls the emulator anonymously,
     # so the audit log names the emulator's default principal (in production: the function's service account).
-    [own] = wait_for_decisions(stack, function="enforce_ingress", action="ingress_compliant",
-                               method="google.cloud.run.v2.Services.UpdateService")
+    [own] = wait_for_decisions(
+        stack,
+        function="enforce_ingress",
+        action="ingress_compliant",
+        method="google.cloud.run.v2.Services.UpdateService",
+    )
     assert own["principal"] == "developer@example.com"
 
 
@@ -74,8 +78,14 @@ def test_published_internal_only_service_is_opened_to_the_load_balancer(stack: L
 def test_v1_replace_that_widens_ingress_is_reverted(stack: LocalStack) -> None:
     create_service(stack, "api")
     settle(stack)
-    run_v1 = build("run", "v1", credentials=AnonymousCredentials(), static_discovery=True,
-                   client_options={"api_endpoint": stack.url}, cache_discovery=False)
+    run_v1 = build(
+        "run",
+        "v1",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": stack.url},
+        cache_discovery=False,
+    )
     name = f"namespaces/{stack.project}/services/api"
     current = run_v1.namespaces().services().get(name=name).execute()
     current["metadata"]["annotations"]["run.googleapis.com/ingress"] = "all"
@@ -85,8 +95,12 @@ def test_v1_replace_that_widens_ingress_is_reverted(stack: LocalStack) -> None:
     settle(stack)
 
     assert get_service(stack, "api").ingress.name == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
-    reverted = wait_for_decisions(stack, function="enforce_ingress", action="ingress_remediated",
-                                  method="google.cloud.run.v1.Services.ReplaceService")
+    reverted = wait_for_decisions(
+        stack,
+        function="enforce_ingress",
+        action="ingress_remediated",
+        method="google.cloud.run.v1.Services.ReplaceService",
+    )
     assert len(reverted) == 1
     assert reverted[0]["principal"] == "mallory@example.com"
     assert reverted[0]["service"] == f"projects/{stack.project}/locations/{REGION}/services/api"
@@ -116,8 +130,9 @@ def test_transient_failure_answers_non_2xx_and_the_redelivery_succeeds(stack: Lo
     assert get_service(stack, "flaky").ingress.name == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
     [error] = wait_for_decisions(stack, function="enforce_ingress", action="api_error")
     assert error["retryable"] is True and error["code"] == 503 and error["severity"] == "ERROR"
-    attempts = [a for a in stack.server.emulator.eventarc.deliveries()
-                if "enforce-ingress-v2-createservice" in a["trigger"]]
+    attempts = [
+        a for a in stack.server.emulator.eventarc.deliveries() if "enforce-ingress-v2-createservice" in a["trigger"]
+    ]
     assert [a["status"] for a in attempts][:2] == [500, 204] or [a["status"] for a in attempts][:2] == [500, 200]
     assert len(wait_for_decisions(stack, function="enforce_ingress", action="ingress_remediated")) == 1
 

@@ -94,8 +94,9 @@ def test_fifty_services_labeled_at_once_converge(stack: LocalStack) -> None:
 
 def test_faults_and_duplicates_still_converge_with_nothing_left_behind(stack: LocalStack) -> None:
     # 10 % of Compute writes fail with 503 and every event is delivered twice.
-    writes_fail = [{"method": m, "path": "^/compute/v1/", "status": 503, "rate": 0.1}
-                   for m in ("POST", "PUT", "PATCH", "DELETE")]
+    writes_fail = [
+        {"method": m, "path": "^/compute/v1/", "status": 503, "rate": 0.1} for m in ("POST", "PUT", "PATCH", "DELETE")
+    ]
     faults(stack, {"duplicateDeliveries": 1, "seed": 7, "rules": writes_fail})
     names = [f"rough-{i}" for i in range(8)]
     for name in names:
@@ -106,11 +107,22 @@ def test_faults_and_duplicates_still_converge_with_nothing_left_behind(stack: Lo
     settle(stack)
     requests.delete(f"{stack.url}/_emulator/faults", timeout=10).raise_for_status()
 
-    config = Config.from_env({"RUNWAY_API_ENDPOINT": stack.url, "RUNWAY_URL_MAP": "runway-lb",
-                              "RUNWAY_PROJECT": P, "RUNWAY_REGIONS": "us-central1,europe-west1",
-                              "RUNWAY_SECURITY_POLICY": "runway-edge", "RUNWAY_DRY_RUN": "true"})
-    result = sweep(config=config, log=DecisionLog(function="test", stream=io.StringIO(), dry_run=True),
-                   run=clients.run_services(stack.url), compute=clients.compute(stack.url))
+    config = Config.from_env(
+        {
+            "RUNWAY_API_ENDPOINT": stack.url,
+            "RUNWAY_URL_MAP": "runway-lb",
+            "RUNWAY_PROJECT": P,
+            "RUNWAY_REGIONS": "us-central1,europe-west1",
+            "RUNWAY_SECURITY_POLICY": "runway-edge",
+            "RUNWAY_DRY_RUN": "true",
+        }
+    )
+    result = sweep(
+        config=config,
+        log=DecisionLog(function="test", stream=io.StringIO(), dry_run=True),
+        run=clients.run_services(stack.url),
+        compute=clients.compute(stack.url),
+    )
     assert result.plan.converged, [c.why for c in result.plan.changes]
     objects = runway_objects(stack)
     assert objects["backend_services"] == sorted(backend_service_name("runway", P, n) for n in names[4:])

@@ -29,8 +29,10 @@ def test_labeled_service_gets_its_route(stack: LocalStack) -> None:
     settle(stack)
 
     assert routing_table(stack) == {("*", "/hello"): backend("hello"), ("*", "/hello/*"): backend("hello")}
-    assert runway_objects(stack) == {"backend_services": [backend("hello")],
-                                     "negs": [f"us-central1/{neg_name('runway', P, 'us-central1', 'hello')}"]}
+    assert runway_objects(stack) == {
+        "backend_services": [backend("hello")],
+        "negs": [f"us-central1/{neg_name('runway', P, 'us-central1', 'hello')}"],
+    }
     [registered] = wait_for_decisions(stack, function="sync_routes", action="route_registered")
     assert registered["paths"] == ["/hello", "/hello/*"]
     assert registered["host"] == "default" and registered["backend"] == backend("hello")
@@ -50,7 +52,8 @@ def test_relabel_moves_the_route_and_unlabel_removes_everything(stack: LocalStac
     settle(stack)
     assert routing_table(stack) == {
         (host, path): backend("shop")
-        for host in ("shop.example.com", "www.shop.example.com") for path in ("/store", "/store/*")
+        for host in ("shop.example.com", "www.shop.example.com")
+        for path in ("/store", "/store/*")
     }
     updated = wait_for_decisions(stack, function="sync_routes", action="route_updated")
     assert len(updated) == 1, updated  # the follow-up event of enforce_ingress's update is route_unchanged
@@ -74,8 +77,9 @@ def test_deleting_the_service_removes_its_routes(stack: LocalStack) -> None:
     settle(stack)
     assert routing_table(stack) == {}
     assert runway_objects(stack) == {"backend_services": [], "negs": []}
-    [removed] = wait_for_decisions(stack, function="sync_routes", action="route_removed",
-                                   method="google.cloud.run.v2.Services.DeleteService")
+    [removed] = wait_for_decisions(
+        stack, function="sync_routes", action="route_removed", method="google.cloud.run.v2.Services.DeleteService"
+    )
     assert removed["paths"] == ["/gone", "/gone/*"]
     assert removed["service"].endswith("/services/gone") and removed["backend"] == backend("gone")
 
@@ -115,8 +119,9 @@ def test_two_regions_share_one_backend_with_two_negs(stack: LocalStack) -> None:
 
     objects = runway_objects(stack)
     assert objects["backend_services"] == [backend("global-api")]
-    assert objects["negs"] == sorted(f"{r}/{neg_name('runway', P, r, 'global-api')}"
-                                     for r in ("us-central1", "europe-west1"))
+    assert objects["negs"] == sorted(
+        f"{r}/{neg_name('runway', P, r, 'global-api')}" for r in ("us-central1", "europe-west1")
+    )
     assert set(routing_table(stack).values()) == {backend("global-api")}
 
     delete_service(stack, "global-api", region="europe-west1")

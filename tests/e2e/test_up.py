@@ -22,8 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_up_prints_the_environment_serves_and_stops_everything(stop_with: signal.Signals) -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "main.py", "up", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "main.py", "up", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         assert process.stdout is not None
@@ -40,7 +45,8 @@ def test_up_prints_the_environment_serves_and_stops_everything(stop_with: signal
         assert requests.get(f"{url}/_emulator/health", timeout=5).ok
         # The shared load balancer is there, as infra would have made it.
         assert get_url_map(clients.compute(url), "runway-demo", "runway-lb")["defaultService"].endswith(
-            "/backendBuckets/runway-default-404")
+            "/backendBuckets/runway-default-404"
+        )
         # And the sample service the printed gcloud command relabels, already made private by enforce_ingress.
         hello = "projects/runway-demo/locations/us-central1/services/hello"
         deadline = time.monotonic() + 20

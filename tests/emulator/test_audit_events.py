@@ -29,15 +29,19 @@ DATASCHEMA = "https://googleapis.github.io/google-cloudevents/jsonschema/google/
 
 def deliveries(emulator: EmulatorServer, receiver: Receiver, count: int) -> list[dict]:
     assert emulator.emulator.eventarc.drain(timeout=10)
-    return [{"headers": {k.lower(): v for k, v in r.headers.items()}, "body": json.loads(r.body)}
-            for r in receiver.wait_for(count)]
+    return [
+        {"headers": {k.lower(): v for k, v in r.headers.items()}, "body": json.loads(r.body)}
+        for r in receiver.wait_for(count)
+    ]
 
 
-def test_v2_create_with_google_cloud_run_arrives_with_the_exact_attributes(emulator: EmulatorServer,
-                                                                           receiver: Receiver) -> None:
+def test_v2_create_with_google_cloud_run_arrives_with_the_exact_attributes(
+    emulator: EmulatorServer, receiver: Receiver
+) -> None:
     create_triggers(emulator.url, P, "enforce_ingress", receiver.uri)
     clients.run_services(emulator.url).create_service(
-        parent=f"projects/{P}/locations/{R}", service_id="hello",
+        parent=f"projects/{P}/locations/{R}",
+        service_id="hello",
         service=run_v2.Service(template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")])),
         metadata=[("x-emulator-principal", "alice@example.com")],
     ).result()
@@ -59,8 +63,16 @@ def test_v2_create_with_google_cloud_run_arrives_with_the_exact_attributes(emula
     assert proto["authenticationInfo"]["principalEmail"] == "alice@example.com"
     assert proto["request"]["@type"] == "type.googleapis.com/google.cloud.run.v2.CreateServiceRequest"
     assert body["operation"]["producer"] == "run.googleapis.com" and body["operation"]["first"] is True
-    assert body["resource"] == {"type": "cloud_run_revision", "labels": {
-        "project_id": P, "location": R, "service_name": "hello", "revision_name": "", "configuration_name": ""}}
+    assert body["resource"] == {
+        "type": "cloud_run_revision",
+        "labels": {
+            "project_id": P,
+            "location": R,
+            "service_name": "hello",
+            "revision_name": "",
+            "configuration_name": "",
+        },
+    }
     # The CloudEvents SDK (what functions-framework uses) reads it back as the same event.
     parsed = from_http(event["headers"], json.dumps(body))
     assert parsed["methodname"] == V2_CREATE and parsed.data["insertId"] == body["insertId"]
@@ -68,14 +80,24 @@ def test_v2_create_with_google_cloud_run_arrives_with_the_exact_attributes(emula
 
 def test_v1_replace_arrives_with_v1_names_and_no_region(emulator: EmulatorServer, receiver: Receiver) -> None:
     create_triggers(emulator.url, P, "sync_routes", receiver.uri)
-    v1 = build("run", "v1", credentials=AnonymousCredentials(), static_discovery=True,
-               client_options={"api_endpoint": emulator.url}, cache_discovery=False)
+    v1 = build(
+        "run",
+        "v1",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": emulator.url},
+        cache_discovery=False,
+    )
     services = v1.namespaces().services()
-    services.create(parent=f"namespaces/{P}", body={
-        "apiVersion": "serving.knative.dev/v1", "kind": "Service",
-        "metadata": {"name": "api", "labels": {"cloud.googleapis.com/location": R}},
-        "spec": {"template": {"spec": {"containers": [{"image": "hello"}]}}},
-    }).execute()
+    services.create(
+        parent=f"namespaces/{P}",
+        body={
+            "apiVersion": "serving.knative.dev/v1",
+            "kind": "Service",
+            "metadata": {"name": "api", "labels": {"cloud.googleapis.com/location": R}},
+            "spec": {"template": {"spec": {"containers": [{"image": "hello"}]}}},
+        },
+    ).execute()
     current = services.get(name=f"namespaces/{P}/services/api").execute()
     current["metadata"]["labels"]["public-route"] = "true"
     services.replaceService(name=f"namespaces/{P}/services/api", body=current).execute()
@@ -92,13 +114,15 @@ def test_v1_replace_arrives_with_v1_names_and_no_region(emulator: EmulatorServer
     assert "operation" not in body
 
 
-def test_an_endpoint_that_answers_500_gets_the_event_again(emulator: EmulatorServer, receiver: Receiver,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_endpoint_that_answers_500_gets_the_event_again(
+    emulator: EmulatorServer, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(emulator.emulator.settings, "delivery_initial_backoff", 0.05)
     receiver.script = [500]
     create_triggers(emulator.url, P, "enforce_ingress", receiver.uri)
     clients.run_services(emulator.url).create_service(
-        parent=f"projects/{P}/locations/{R}", service_id="again",
+        parent=f"projects/{P}/locations/{R}",
+        service_id="again",
         service=run_v2.Service(template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="x")])),
     ).result()
     first, second = deliveries(emulator, receiver, 2)
@@ -112,8 +136,13 @@ def test_python_m_emulator_serves_health() -> None:
 
     port = free_port()
     root = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port)], cwd=root,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

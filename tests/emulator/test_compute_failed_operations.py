@@ -16,8 +16,9 @@ P = "op-proj"
 
 
 def fault(emulator: EmulatorServer, **rule: object) -> None:
-    requests.post(f"{emulator.url}/_emulator/faults", json={"rules": [{**rule, "asynchronous": True}]},
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"{emulator.url}/_emulator/faults", json={"rules": [{**rule, "asynchronous": True}]}, timeout=5
+    ).raise_for_status()
 
 
 @pytest.mark.parametrize("delay", [0.0, 1.0], ids=["done-at-once", "running-then-failed"])
@@ -40,10 +41,17 @@ def test_failed_operation_raises_from_result_and_changes_nothing(emulator: Emula
 
 
 def test_failed_operation_body_carries_both_http_error_fields(emulator: EmulatorServer) -> None:
-    fault(emulator, method="POST", path="/securityPolicies$", status=400, count=1,
-          message="The security policy is in use.")
-    reply = requests.post(f"{emulator.url}/compute/v1/projects/{P}/global/securityPolicies", json={"name": "x"},
-                          timeout=5)
+    fault(
+        emulator,
+        method="POST",
+        path="/securityPolicies$",
+        status=400,
+        count=1,
+        message="The security policy is in use.",
+    )
+    reply = requests.post(
+        f"{emulator.url}/compute/v1/projects/{P}/global/securityPolicies", json={"name": "x"}, timeout=5
+    )
     assert reply.status_code == 200
     op = reply.json()
     assert op["status"] == "DONE" and op["targetLink"].endswith(f"/projects/{P}/global/securityPolicies/x")
