@@ -1,4 +1,4 @@
-"""`python main.py report`: what runway decided over a window, read back from its decision log (design §6).
+"""`python main.py report`: what runway decided over a window, read back from its decision log (docs/design.md §6).
 
 The data and the JSON contract: `cli.report_data`; the formats: `cli.report_format`, `cli.report_html`.
 """

@@ -1,4 +1,4 @@
-"""The data of `python main.py report`: reading runway's decision log (design §6) and summarizing it.
+"""The data of `python main.py report`: reading runway's decision log (docs/design.md §6) and summarizing it.
 
 Three layers, so each can be tested on its own:
 
@@ -16,7 +16,7 @@ JSON (`--format json`): `Report.to_dict()`, keys in this order, times RFC3339 UT
     project, since, until
     totals              {entries, decisions, duplicates, real, dry_run}: entries in the window, after
                         de-duplication, repeated deliveries dropped, and the split
-    counts              {action: n} for every action of design §6 (zeros included), real decisions only
+    counts              {action: n} for every action of docs/design.md §6 (zeros included), real decisions only
     findings            {conflicts, invalid, errors, dry_run, total}: what makes the exit code 1
     remediations        {total, opened_to_all, time_to_remediate: {count, median, p95, max},
                          by_service: [{service, count, opened_to_all, principals, last}],
@@ -166,7 +166,7 @@ def decision_filter(since: datetime, until: datetime | None = None) -> str:
     """The Logging filter for runway's decisions in a window.
 
     It always names `timestamp`: otherwise google-cloud-logging appends its own `timestamp>=` of 24 hours ago
-    (gcp-facts §5.2), silently cutting every longer window.
+    (docs/google-apis.md §5.2), silently cutting every longer window.
     """
     text = f'jsonPayload.component="{COMPONENT}" AND timestamp>="{rfc3339(since)}"'
     if until is not None:

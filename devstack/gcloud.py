@@ -1,4 +1,4 @@
-"""Pointing the real gcloud CLI at the emulator (gcp-facts.md §8)."""
+"""Pointing the real gcloud CLI at the emulator (docs/google-apis.md §8)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What Cloud Run's logging agent does with a container's stdout and stderr, against the emulator.
 
 Each line becomes one LogEntry: a line holding a JSON object becomes `jsonPayload`, with the special fields
-Cloud Logging lifts out of it (gcp-facts.md §5.4); any other line becomes `textPayload`. The entries carry
+Cloud Logging lifts out of it (docs/google-apis.md §5.4); any other line becomes `textPayload`. The entries carry
 the `cloud_run_revision` resource of the function, so runway's report reads them exactly as it would in
 production.
 """

@@ -51,7 +51,7 @@ class LocalStack:
         return self.server.url
 
     def function_env(self) -> dict[str, str]:
-        """The configuration each function runs with, as infra sets it (design.md §5)."""
+        """The configuration each function runs with, as infra sets it (docs/design.md §5)."""
         env = {
             "RUNWAY_API_ENDPOINT": self.url,
             "RUNWAY_URL_MAP": "runway-lb",

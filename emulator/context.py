@@ -12,7 +12,7 @@ PRINCIPAL_HEADER = "X-Emulator-Principal"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 
 # gcloud run prepends the region to the API host (`us-central1-run.emulator.invalid`) and, sent through
-# the emulator as a proxy, the request line keeps that host (gcp-facts.md §8).
+# the emulator as a proxy, the request line keeps that host (docs/google-apis.md §8).
 _REGIONAL_HOST = re.compile(r"^(?P<region>[a-z]+-[a-z]+[0-9]+)-[a-z0-9.-]+")
 
 

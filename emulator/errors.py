@@ -3,7 +3,7 @@
 Google has two error envelopes. Cloud Run, Logging and Eventarc answer in the google.rpc.Status form
 (`{"error": {"code", "message", "status", "details"}}`); Compute keeps its legacy form
 (`{"error": {"code", "message", "errors": [{"domain", "reason", "message"}]}}`). The client libraries
-parse each form differently (gcp-facts.md §1.4, §3.5), so every error knows how to render both and the
+parse each form differently (docs/google-apis.md §1.4, §3.5), so every error knows how to render both and the
 app picks by path.
 """
 

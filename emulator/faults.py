@@ -24,7 +24,7 @@ class FaultRule:
     latency_ms: int
     message: str | None
     # Compute only: accept the write, then fail its operation (with httpErrorStatusCode and httpErrorMessage),
-    # as production reports some failures (gcp-facts.md §3.5). Nothing is changed.
+    # as production reports some failures (docs/google-apis.md §3.5). Nothing is changed.
     asynchronous: bool = False
     reason: str | None = None  # Compute's reason string (e.g. resourceInUseByAnotherResource); default from status
 

@@ -1,7 +1,7 @@
 """List paging shared by every emulated API.
 
 Tokens are opaque to clients. The last page carries no token at all: the HTTP iterators of
-google-cloud-logging loop forever on `"nextPageToken": ""` (gcp-facts.md §5.2).
+google-cloud-logging loop forever on `"nextPageToken": ""` (docs/google-apis.md §5.2).
 """
 
 from __future__ import annotations

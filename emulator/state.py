@@ -20,7 +20,7 @@ class Settings:
     default_project: str = "runway-demo"
     default_region: str = "us-central1"
     # Eventarc retries a failed push with exponential backoff (production: 10 s to 600 s for 24 h,
-    # gcp-facts.md §2.3); the emulator keeps the shape but compresses the clock so tests stay fast.
+    # docs/google-apis.md §2.3); the emulator keeps the shape but compresses the clock so tests stay fast.
     delivery_initial_backoff: float = 0.2
     delivery_max_backoff: float = 5.0
     delivery_max_attempts: int = 12

@@ -1,4 +1,4 @@
-"""`enforce_ingress`: audit-log triggered ingress remediation (design.md §2)."""
+"""`enforce_ingress`: audit-log triggered ingress remediation (docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`sync_routes`: make the shared load balancer match one service's `public-route` label (design.md §3, §4)."""
+"""`sync_routes`: make the shared load balancer match one service's `public-route` label (docs/design.md §3, §4)."""
 
 from __future__ import annotations
 

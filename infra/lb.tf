@@ -1,6 +1,6 @@
 # The shared global external Application Load Balancer (EXTERNAL_MANAGED). Terraform owns the frontends, the URL map
 # and its default service; runway owns its path matchers, host rules and the backend services and serverless NEGs
-# it marks as its own (design §4).
+# it marks as its own (docs/design.md §4).
 
 resource "google_compute_global_address" "lb" {
   name         = "${var.name_prefix}-lb"
@@ -86,7 +86,7 @@ resource "google_compute_backend_bucket" "default" {
 
 resource "google_compute_url_map" "https" {
   name            = "${var.name_prefix}-lb"
-  description     = "runway's shared URL map. Host rules and path matchers belong to runway (design §4)."
+  description     = "runway's shared URL map. Host rules and path matchers belong to runway (docs/design.md §4)."
   default_service = google_compute_backend_bucket.default.id
 
   lifecycle {

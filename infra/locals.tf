@@ -1,6 +1,6 @@
 locals {
   # The audit-log methodNames the CloudEvent functions are triggered by: one Eventarc trigger per (function, method),
-  # since a trigger's filters are ANDed and cannot OR two methodNames (gcp-facts §2.3). Must equal
+  # since a trigger's filters are ANDed and cannot OR two methodNames (docs/google-apis.md §2.3). Must equal
   # shared.methods.HANDLED_METHODS (tests/test_infra.py checks): gcloud and the console call the v1 API, Terraform and
   # the client libraries call v2.
   audit_methods = [
@@ -56,7 +56,7 @@ locals {
 
   regions = length(var.regions) > 0 ? var.regions : [var.region]
 
-  # runway's configuration (design §5), the same for the three functions. RUNWAY_API_ENDPOINT is for the emulator
+  # runway's configuration (docs/design.md §5), the same for the three functions. RUNWAY_API_ENDPOINT is for the emulator
   # only and is never set here.
   runway_env = {
     RUNWAY_URL_MAP         = google_compute_url_map.https.name

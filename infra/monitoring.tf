@@ -1,4 +1,4 @@
-# Log-based metrics on runway's decision log (design §6): one JSON line per decision, with jsonPayload.component
+# Log-based metrics on runway's decision log (docs/design.md §6): one JSON line per decision, with jsonPayload.component
 # "runway" and jsonPayload.action. Each metric counts entries, labeled by action and service.
 locals {
   decision_filter = "resource.type=\"cloud_run_revision\" AND jsonPayload.component=\"runway\""
@@ -43,7 +43,7 @@ resource "google_logging_metric" "decision" {
     labels {
       key         = "action"
       value_type  = "STRING"
-      description = "The decision's action (design §6)."
+      description = "The decision's action (docs/design.md §6)."
     }
     labels {
       key         = "service"

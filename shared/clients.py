@@ -72,7 +72,7 @@ def compute_client(cls: type[T], endpoint: str | None) -> T:
     """Any Compute v1 client on this endpoint, its operations polled on the same endpoint.
 
     The transports build their operation-polling clients from credentials alone, without client_options, so
-    `.result()` on a pending operation would poll compute.googleapis.com (gcp-facts.md §3.4). With an emulator
+    `.result()` on a pending operation would poll compute.googleapis.com (docs/google-apis.md §3.4). With an emulator
     endpoint they are handed the operations clients built for it instead (both kinds: each client uses one).
     """
     client = cls(**client_kwargs(endpoint))

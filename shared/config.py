@@ -1,6 +1,6 @@
-"""runway's configuration: the `RUNWAY_*` environment variables of design §5, validated once per process.
+"""runway's configuration: the `RUNWAY_*` environment variables of docs/design.md §5, validated once per process.
 
-Bad configuration fails loudly at the first invocation (design §5): `Config.from_env` checks every
+Bad configuration fails loudly at the first invocation (docs/design.md §5): `Config.from_env` checks every
 variable and raises one `ConfigError` listing every problem, each naming the variable, what was wrong and
 what was expected. Unset and empty variables both mean "use the default" (deploy tools often render an
 unset value as the empty string).
@@ -254,7 +254,7 @@ def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
 
 
 def _is_host(host: str) -> bool:
-    """Compute host-rule syntax (gcp-facts §3.3): hostname[:port]; `*` only first, then `.` or `-`."""
+    """Compute host-rule syntax (docs/google-apis.md §3.3): hostname[:port]; `*` only first, then `.` or `-`."""
     name, sep, port = host.partition(":")
     if sep and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536 and port[0] != "0"):
         return False

@@ -1,7 +1,7 @@
-"""The decision log (design §6): one JSON object per line on stdout per decision, the reporting contract.
+"""The decision log (docs/design.md §6): one JSON object per line on stdout per decision, the reporting contract.
 
 Cloud Run functions turn each stdout line that is a JSON object into a Cloud Logging entry with that
-object as `jsonPayload`, lifting the special fields out of it (gcp-facts §5.4): `severity`, `time`,
+object as `jsonPayload`, lifting the special fields out of it (docs/google-apis.md §5.4): `severity`, `time`,
 `logging.googleapis.com/labels`, `logging.googleapis.com/trace`, `logging.googleapis.com/spanId`,
 `logging.googleapis.com/trace_sampled`. These are the same special fields google-cloud-logging's
 `StructuredLogHandler` writes (`google/cloud/logging_v2/handlers/structured_log.py`,
@@ -11,7 +11,7 @@ that handler: importing `google.cloud.logging` costs about 0.8 s of cold start, 
 
 We do not go through Python `logging` either: a decision is a record with a fixed shape that callers (the
 CLI, tests) also get back, not a message; writing directly needs no handler configured at import time
-(style.md) and cannot be silenced by someone else's logging setup.
+and cannot be silenced by someone else's logging setup.
 
 `ACTIONS` (action → severity) and `ACTION_NAMES` are data so the report and infra (log-based metrics)
 import the same table.
@@ -55,7 +55,7 @@ class Action(StrEnum):
     API_ERROR = "api_error"
 
 
-# action -> Cloud Logging severity (design §6).
+# action -> Cloud Logging severity (docs/design.md §6).
 ACTIONS: Mapping[str, str] = MappingProxyType(
     {
         Action.INGRESS_REMEDIATED.value: "NOTICE",
@@ -74,7 +74,7 @@ ACTIONS: Mapping[str, str] = MappingProxyType(
 )
 ACTION_NAMES: tuple[str, ...] = tuple(ACTIONS)
 
-# Fields design §6 names for an action; missing one is a programming error, caught at call time.
+# Fields docs/design.md §6 names for an action; missing one is a programming error, caught at call time.
 REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         Action.INGRESS_REMEDIATED.value: ("before", "after"),

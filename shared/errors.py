@@ -4,7 +4,7 @@ Two families decide what a handler does with a failure:
 
 - `TemporaryError`: rate limited, server errors, connection failures and timeouts, and a conflict or stale
   fingerprint (409/412) or a resource still in use that outlived the caller's bounded re-plan. The function
-  raises, functions-framework answers 500, Eventarc redelivers (gcp-facts §2.3).
+  raises, functions-framework answers 500, Eventarc redelivers (docs/google-apis.md §2.3).
 - `PermanentError`: invalid request, permission denied, not found. Redelivery would fail the same way,
   so the handler logs the decision and acknowledges.
 
@@ -100,7 +100,7 @@ class PreconditionFailed(TemporaryError):
 
 
 class ResourceInUse(TemporaryError):
-    """400 `resourceInUseByAnotherResource`: a delete raced a reference that will go away (design §4)."""
+    """400 `resourceInUseByAnotherResource`: a delete raced a reference that will go away (docs/design.md §4)."""
 
 
 class ResourceNotReady(TemporaryError):

@@ -1,6 +1,6 @@
 """Decoding Cloud Run audit-log CloudEvents into the one thing runway takes from them: which service.
 
-The event is a pointer, never the state (design §1): handlers re-read the live service, so this module
+The event is a pointer, never the state (docs/design.md §1): handlers re-read the live service, so this module
 extracts the service identity, who did it and when, and nothing about labels or ingress.
 
 `decode` never raises on bad input. It returns one of three frozen results:
@@ -10,7 +10,7 @@ extracts the service identity, who did it and when, and nothing about labels or 
 - `Invalid`: malformed or foreign (wrong type, missing fields, not JSON, too big, not a Cloud Run name).
 
 Each result carries what could be read of `event_id`, `method` and `principal`, so the `event_ignored` and
-`event_invalid` decision-log entries still say which event and who (design §6).
+`event_invalid` decision-log entries still say which event and who (docs/design.md §6).
 
 Choices worth knowing:
 
@@ -171,7 +171,7 @@ def event_from_http(headers: Mapping[str, str], body: bytes | str | Mapping[str,
 def event_from_log_entry(entry: Mapping[str, Any]) -> CloudEvent:
     """The CloudEvent Eventarc makes of an audit LogEntry (as exported from Cloud Logging), for `replay`.
 
-    Attributes as gcp-facts.md §2.3 records them; the id only has to be unique, so it follows the observed
+    Attributes as docs/google-apis.md §2.3 records them; the id only has to be unique, so it follows the observed
     shape (logName + insertId + the timestamp) without claiming to be byte-identical.
     """
     from cloudevents.http import CloudEvent

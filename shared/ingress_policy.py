@@ -1,4 +1,4 @@
-"""The ingress policy of design.md §2, as a pure decision over what was read of a service."""
+"""The ingress policy of docs/design.md §2, as a pure decision over what was read of a service."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The audit-log method names runway handles: the one source of truth (infra's triggers are tested against it).
 
 gcloud and the console call the v1 (Knative) API, the client libraries and Terraform call v2, so both
-sets are handled (gcp-facts.md §2.1).
+sets are handled (docs/google-apis.md §2.1).
 """
 
 from __future__ import annotations

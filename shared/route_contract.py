@@ -1,4 +1,4 @@
-"""The route contract (design §3): from a live service's labels and annotation to the route it asks for.
+"""The route contract (docs/design.md §3): from a live service's labels and annotation to the route it asks for.
 
 Pure; never raises on user input: every way a deployer can get it wrong is a `RouteInvalid` with a reason that
 names the label or annotation, so it can be logged as `route_invalid` and acknowledged.
@@ -43,8 +43,8 @@ OFF_WORDS = frozenset({"false", "off", "no", "disabled"})
 
 SLUG_RE = re.compile(r"[a-z0-9_-]{1,63}")
 RESERVED_PATHS = frozenset({"/", "/*"})
-MAX_PATH_LEN = 1024  # Compute's own maximum is unverified (gcp-facts §3.3); this keeps us well inside any.
-MAX_PATHS = 64  # per service: one service must not eat a path matcher's rule budget (gcp-facts §4).
+MAX_PATH_LEN = 1024  # Compute's own maximum is unverified (docs/google-apis.md §3.3); this keeps us well inside any.
+MAX_PATHS = 64  # per service: one service must not eat a path matcher's rule budget (docs/google-apis.md §4).
 _PATH_CHARS = re.compile(r"[!-~]+")  # printable ASCII without space: raw non-ASCII must be percent-encoded
 
 

@@ -1,9 +1,9 @@
 """The route planner: (desired routes, observed load-balancer objects) -> ordered changes and per-service outcomes.
 
 Pure: no API calls. The applier runs `Plan.changes` in order; the caller logs one `Plan.outcomes` entry per
-service (`action` values are the decision-log actions of design §6).
+service (`action` values are the decision-log actions of docs/design.md §6).
 
-What runway may touch (design §4): path matchers named `runway-<alias>`, their host rules, the path rules in
+What runway may touch (docs/design.md §4): path matchers named `runway-<alias>`, their host rules, the path rules in
 them whose `service` is a backend service carrying our marker (same owner id), and NEGs and backend services
 carrying our marker. Everything else in the URL map is copied through as the very same objects, so it survives
 byte-identical. Two scopes share one algorithm:
@@ -12,7 +12,7 @@ byte-identical. Two scopes share one algorithm:
 - `plan_sweep` (the scheduled sweep): every service at once, plus garbage collection of our objects and rules
   whose service is not published any more.
 
-Conflicts (design §3): a path already served on a host stays with its holder. Services that can't get all
+Conflicts (docs/design.md §3): a path already served on a host stays with its holder. Services that can't get all
 they ask for are "held": nothing of theirs changes (they keep what they had). Holding one service can keep
 paths it meant to release, so holders are recomputed until nothing new is held (a small fixpoint).
 
@@ -35,7 +35,7 @@ Decisions (not fixed by the design):
   carries the complete `hostRules` and `pathMatchers` lists (arrays are replaced wholesale). Delete bodies are
   None. NEGs are immutable and matched by name (the name encodes the whole identity).
 - Limits: at most `max_paths_per_matcher` paths per matcher (1000: each path counted, below either reading of
-  gcp-facts §4) and an estimated URL map of at most `max_url_map_bytes`; only a new or changed rule can be
+  docs/google-apis.md §4) and an estimated URL map of at most `max_url_map_bytes`; only a new or changed rule can be
   refused, as `route_invalid`, never an existing one.
 """
 
@@ -75,7 +75,7 @@ KIND_BACKEND_SERVICE = "backend_service"
 KIND_SECURITY_POLICY = "security_policy"
 KIND_URL_MAP = "url_map"
 
-# The outcomes are decision-log actions (design §6); one spelling, in shared.decision_log.
+# The outcomes are decision-log actions (docs/design.md §6); one spelling, in shared.decision_log.
 ROUTE_REGISTERED = Action.ROUTE_REGISTERED.value
 ROUTE_UPDATED = Action.ROUTE_UPDATED.value
 ROUTE_REMOVED = Action.ROUTE_REMOVED.value
@@ -83,10 +83,10 @@ ROUTE_UNCHANGED = Action.ROUTE_UNCHANGED.value
 ROUTE_CONFLICT = Action.ROUTE_CONFLICT.value
 ROUTE_INVALID = Action.ROUTE_INVALID.value
 
-# gcp-facts §4: "path rules per path matcher: 1,000" and "predicates per path matcher: 1,000" are unverified;
+# docs/google-apis.md §4: "path rules per path matcher: 1,000" and "predicates per path matcher: 1,000" are unverified;
 # counting every path (not rule) against 1000 stays under both readings.
 MAX_PATHS_PER_MATCHER = 1000
-# gcp-facts §4: 1 MB per URL map (confirmed). The estimate is our JSON; keep a margin for what the server adds.
+# docs/google-apis.md §4: 1 MB per URL map. The estimate is our JSON; keep a margin for what the server adds.
 MAX_URL_MAP_BYTES = 900_000
 
 _DEFAULT_KEYS = ("defaultService", "defaultUrlRedirect", "defaultRouteAction")
@@ -254,7 +254,7 @@ class _Phases:
 
     def ordered(self) -> tuple[Change, ...]:
         # Create bottom-up, detach before delete: a URL map never names a missing backend, a backend never a
-        # missing NEG, and nothing is deleted while still referenced (design §4).
+        # missing NEG, and nothing is deleted while still referenced (docs/design.md §4).
         def key(change: Change) -> tuple[str, str, str]:
             return (",".join(map(str, change.services)), change.region or "", change.name)
 

@@ -1,4 +1,4 @@
-"""Configuration: every variable of design §5, good and bad, and the messages that name them."""
+"""Configuration: every variable of docs/design.md §5, good and bad, and the messages that name them."""
 
 from __future__ import annotations
 

@@ -338,7 +338,7 @@ def test_trace_without_span() -> None:
 
 
 def test_special_fields_match_structured_log_handler() -> None:
-    # Every special key we write is one Cloud Logging lifts (the StructuredLogHandler's set, gcp-facts §5.4).
+    # Every special key we write is one Cloud Logging lifts (the StructuredLogHandler's set, docs/google-apis.md §5.4).
     lifted = {
         "severity",
         "time",

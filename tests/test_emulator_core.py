@@ -18,7 +18,7 @@ def test_health_lists_every_api(emulator: EmulatorServer) -> None:
 
 
 def test_absolute_form_request_is_routed_by_path(emulator: EmulatorServer) -> None:
-    # gcloud, with the emulator as its HTTP proxy, sends absolute-form request lines (gcp-facts.md §8).
+    # gcloud, with the emulator as its HTTP proxy, sends absolute-form request lines (docs/google-apis.md §8).
     with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as conn:
         conn.sendall(
             b"GET http://us-central1-run.emulator.invalid/_emulator/health HTTP/1.1\r\n"

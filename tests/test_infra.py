@@ -32,7 +32,7 @@ OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip
 ENTRY_POINTS = {"enforce_ingress", "sync_routes", "reconcile_all"}
 CLOUDEVENT_ENTRY_POINTS = {"enforce_ingress", "sync_routes"}
 
-# design.md §5, as shared.config reads them. RUNWAY_API_ENDPOINT (emulator only) must never be deployed.
+# docs/design.md §5, as shared.config reads them. RUNWAY_API_ENDPOINT (emulator only) must never be deployed.
 EMULATOR_ONLY = "RUNWAY_API_ENDPOINT"
 DESIGN_ENV = set(VARIABLES) - {EMULATOR_ONLY}
 

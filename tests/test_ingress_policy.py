@@ -1,4 +1,4 @@
-"""Table tests for the ingress policy (design.md §2)."""
+"""Table tests for the ingress policy (docs/design.md §2)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_decide_ingress(ingress: str, exempt: bool, published: bool, action: str
 
 
 def test_the_only_widening_is_a_published_internal_service_opened_to_the_load_balancer() -> None:
-    """Over every combination: every change narrows, except one, which the policy states (design.md §2)."""
+    """Over every combination: every change narrows, except one, which the policy states (docs/design.md §2)."""
     order = [NONE, INTERNAL_ONLY, INTERNAL_LOAD_BALANCER, ALL]
     widened = []
     for ingress in [*order, UNSPECIFIED]:

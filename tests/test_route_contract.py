@@ -1,4 +1,4 @@
-"""The route contract (design §3): labels and annotation -> DesiredRoute | NotPublished | RouteInvalid."""
+"""The route contract (docs/design.md §3): labels and annotation -> DesiredRoute | NotPublished | RouteInvalid."""
 
 from __future__ import annotations
 

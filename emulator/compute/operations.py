@@ -22,7 +22,7 @@ from ..errors import ApiError
 from .store import new_id
 from .urls import BASE_URL, region_url
 
-# operations.wait "returns … as DONE or … approach the 2 minute deadline" (gcp-facts.md §3.4).
+# operations.wait "returns … as DONE or … approach the 2 minute deadline" (docs/google-apis.md §3.4).
 WAIT_DEADLINE_SECONDS = 120.0
 
 

@@ -2,7 +2,7 @@
 
 A reference to a missing backend service or bucket is refused with 404 `notFound` (`The resource
 'projects/P/global/backendServices/BS' was not found`), the answer Terraform users report for URL maps
-that name a deleted backend, and the same answer a backend service gets for a missing NEG. gcp-facts.md
+that name a deleted backend, and the same answer a backend service gets for a missing NEG. docs/google-apis.md
 §3.5 leaves 404 vs 400 open; 404 keeps "missing" distinguishable from "malformed" (400 `invalid`).
 """
 
@@ -18,7 +18,7 @@ from .rules import Checked, bad_value, required
 from .store import BACKEND_BUCKETS, BACKEND_SERVICES, Resource, Store
 from .urls import BASE_URL, NAME_PATTERN, parse_partial
 
-MAX_SIZE_BYTES = 1024 * 1024  # "Individual URL maps are limited to 1 MB" (gcp-facts.md §4)
+MAX_SIZE_BYTES = 1024 * 1024  # "Individual URL maps are limited to 1 MB" (docs/google-apis.md §4)
 MAX_TESTS = 100
 VALIDATE_SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "LOAD_BALANCING_SCHEME_UNSPECIFIED")
 

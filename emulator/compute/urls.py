@@ -2,7 +2,7 @@
 
 Compute stores references as full `https://www.googleapis.com/compute/v1/projects/...` URLs whatever the
 caller sent, so every comparison in the emulator is done on the relative path (`projects/P/...`) and every
-answer carries the full URL (gcp-facts.md §3.3).
+answer carries the full URL (docs/google-apis.md §3.3).
 """
 
 from __future__ import annotations

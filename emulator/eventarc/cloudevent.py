@@ -1,4 +1,4 @@
-"""The binary-mode CloudEvent Eventarc makes of an audit LogEntry (gcp-facts.md §2.3, /work/shared/events/)."""
+"""The binary-mode CloudEvent Eventarc makes of an audit LogEntry (docs/google-apis.md §2.3)."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ class LoggingApi:
         if body.get("labels") is not None:
             defaults["labels"] = body["labels"]
         partial = _truthy(body.get("partialSuccess"))
-        # The python client sends `dry_run` in snake_case (gcp-facts.md §5.2); proto JSON accepts both.
+        # The python client sends `dry_run` in snake_case (docs/google-apis.md §5.2); proto JSON accepts both.
         dry_run = _truthy(body.get("dryRun")) or _truthy(body.get("dry_run"))
         received_ns = time.time_ns()
         prepared: list[dict[str, Any]] = []

@@ -1,4 +1,4 @@
-"""AdminActivity → the Admin Activity audit LogEntry, shaped like the captures in gcp-facts.md §2.4."""
+"""AdminActivity → the Admin Activity audit LogEntry, shaped like the captures in docs/google-apis.md §2.4."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Logging query language (the subset in gcp-facts.md §5.3): recursive-descent parser → AST → evaluator.
+"""The Logging query language (the subset in docs/google-apis.md §5.3): recursive-descent parser → AST → evaluator.
 
 Grammar, with Logging's unusual precedence NOT > OR > AND (`a AND b OR c` is `a AND (b OR c)`):
 

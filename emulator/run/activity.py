@@ -1,4 +1,4 @@
-"""The Admin Activity audit entries Cloud Run writes for service writes (gcp-facts.md §2.1, §2.4)."""
+"""The Admin Activity audit entries Cloud Run writes for service writes (docs/google-apis.md §2.1, §2.4)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def v2(record: ServiceRecord, method: str, permission: str, request: dict[str, A
 
 
 def v1_resource_name(record: ServiceRecord) -> str:
-    # v1 audit resource names carry no region: `namespaces/{PROJECT_ID}/services/{SERVICE}` (gcp-facts.md §2.1).
+    # v1 audit resource names carry no region: `namespaces/{PROJECT_ID}/services/{SERVICE}` (docs/google-apis.md §2.1).
     return f"namespaces/{record.project}/services/{record.service_id}"
 
 

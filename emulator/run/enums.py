@@ -1,7 +1,7 @@
 """Enum fields of the v2 Service that clients set, accepted as names or numbers, stored as names.
 
 The google-cloud-run REST transport sends enums as numbers (`$alt=json;enum-encoding=int`), googleapiclient as
-names (gcp-facts.md §1.4). Numbers are the proto values, which are not always the discovery order: LaunchStage
+names (docs/google-apis.md §1.4). Numbers are the proto values, which are not always the discovery order: LaunchStage
 numbers EARLY_ACCESS 1 ... DEPRECATED 5, UNIMPLEMENTED 6, PRELAUNCH 7 (google/api/launch_stage.proto).
 """
 

@@ -1,6 +1,6 @@
 """Translation between the stored (v2) service and the v1 Knative object gcloud reads and writes.
 
-What maps both ways: ingress (`run.googleapis.com/ingress` ↔ `ingress`, gcp-facts.md §1.2), labels, user
+What maps both ways: ingress (`run.googleapis.com/ingress` ↔ `ingress`, docs/google-apis.md §1.2), labels, user
 annotations, client name/version, launch stage, traffic, and the revision template basics (revision name,
 containers, volumes, concurrency, timeout, service account, min/max scale, execution environment). Other system
 labels and annotations and unmapped RevisionSpec fields are kept v1-only (`ServiceRecord.v1_extra`).

@@ -20,7 +20,7 @@ from ..errors import ApiError, invalid, not_found
 from . import rules
 
 # v2 Service fields the server owns. Clients send them back (the python client re-sends uid, generation,
-# etag... of an object it read, gcp-facts.md §1.4), so they are dropped on input, never rejected.
+# etag... of an object it read, docs/google-apis.md §1.4), so they are dropped on input, never rejected.
 OUTPUT_ONLY = frozenset(
     {
         "name",

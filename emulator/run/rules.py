@@ -52,7 +52,7 @@ def _label_char_ok(ch: str) -> bool:
 
 
 def check_labels(labels: Any, where: str, *, reject_reserved: bool = True) -> dict[str, str]:
-    """Resource Manager label rules (gcp-facts.md §1.2): ≤ 64 labels; keys 1-63 characters starting with a
+    """Resource Manager label rules (docs/google-apis.md §1.2): ≤ 64 labels; keys 1-63 characters starting with a
     lowercase letter; keys and values of lowercase letters, digits, `_` and `-`; values ≤ 63 characters."""
     if labels is None:
         return {}
@@ -185,7 +185,7 @@ def version_of(token: str) -> int | None:
 
 
 def check_version(service_id: str, given: str | None, current: int) -> None:
-    """409 ABORTED when a client's etag/resourceVersion is stale, in the wording Cloud Run uses (gcp-facts.md §1.3)."""
+    """409 ABORTED on a stale etag/resourceVersion, in the wording Cloud Run uses (docs/google-apis.md §1.3)."""
     if not given:
         return
     version = version_of(given)

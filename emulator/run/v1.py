@@ -1,6 +1,6 @@
 """Cloud Run Admin API v1 (Knative): `namespaces.services` create/get/list/replaceService/delete.
 
-What gcloud and googleapiclient's run v1 call (gcp-facts.md §2.1, §8). The namespace is the project id or number;
+What gcloud and googleapiclient's run v1 call (docs/google-apis.md §2.1, §8). The namespace is the project id or number;
 the region comes from the `cloud.googleapis.com/location` label, else the regional host gcloud prepends
 (`us-central1-run.googleapis.com`), else the emulator's default region.
 """

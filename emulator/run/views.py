@@ -77,7 +77,7 @@ def _traffic_statuses(record: ServiceRecord) -> list[dict[str, Any]]:
 
 def render_operation(op: Operation, *, force_done: bool = False, version: str = "v2") -> dict[str, Any]:
     """A google.longrunning.Operation. The python client registers Service as both metadata and response type
-    for Create, Update and Delete (gcp-facts.md §1.1), so both carry the service; `done` is omitted while false,
+    for Create, Update and Delete (docs/google-apis.md §1.1), so both carry the service; `done` is omitted while false,
     as proto3 JSON does. Read through v1, the service is the v1 object: gcloud's `WaitService` decodes
     `operation.response` as a v1 Service (googlecloudsdk command_lib/run/serverless_operations.py)."""
     at = monotonic()

@@ -1,4 +1,4 @@
-"""Failures that production reports in the operation, not the answer (gcp-facts.md §3.4, §3.5)."""
+"""Failures that production reports in the operation, not the answer (docs/google-apis.md §3.4, §3.5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The real Google Cloud SDK CLI against the emulator: every API gcloud users touch, sent through the emulator as
-their HTTP proxy (gcp-facts.md §8), with a throwaway configuration directory.
+their HTTP proxy (docs/google-apis.md §8), with a throwaway configuration directory.
 
 What gcloud prints is compared with what the Python clients see of the same resources, and a gcloud write is
 followed through the whole pipeline: its Admin Activity audit entry in Logging and its CloudEvent at a trigger.

@@ -1,4 +1,4 @@
-"""The Logging query language: parser and evaluator, table-driven (gcp-facts.md §5.3)."""
+"""The Logging query language: parser and evaluator, table-driven (docs/google-apis.md §5.3)."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ def test_pages_end_without_an_empty_token(emulator: EmulatorServer, decisions: L
         f"{emulator.url}/v2/entries:list", json={**body, "pageToken": first["nextPageToken"]}, timeout=5
     ).json()
     assert len(last["entries"]) == 2
-    assert "nextPageToken" not in last  # "" would loop the client forever (gcp-facts.md §5.2)
+    assert "nextPageToken" not in last  # "" would loop the client forever (docs/google-apis.md §5.2)
     nothing = requests.post(f"{emulator.url}/v2/entries:list", json={**body, "filter": "unicorn"}, timeout=5)
     assert nothing.json() == {}
 

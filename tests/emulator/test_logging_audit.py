@@ -1,4 +1,4 @@
-"""The Admin Activity audit entry of a Cloud Run write, shaped like the captures (gcp-facts.md §2.4)."""
+"""The Admin Activity audit entry of a Cloud Run write, shaped like the captures (docs/google-apis.md §2.4)."""
 
 from __future__ import annotations
 

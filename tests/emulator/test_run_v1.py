@@ -182,7 +182,7 @@ def test_region_from_location_label(services: Any, client: run_v2.ServicesClient
 
 
 def test_region_from_gcloud_regional_host(emulator: EmulatorServer, client: run_v2.ServicesClient) -> None:
-    # gcloud prepends the region to the API host (gcp-facts.md §8) and sends no location label on describe.
+    # gcloud prepends the region to the API host (docs/google-apis.md §8) and sends no location label on describe.
     host = {"Host": "us-east1-run.emulator.invalid"}
     reply = requests.post(f"{emulator.url}{SERVICES}", json=knative(region=None), headers=host, timeout=5)
     assert reply.ok, reply.text
