@@ -3,7 +3,8 @@
 Eventarc Standard delivers through a Pub/Sub push subscription: a non-2xx answer or a timeout is retried with
 exponential backoff, and an event that keeps failing is eventually dropped (docs/google-apis.md §2.3). The
 emulator keeps that shape on a compressed clock (`Settings.delivery_*`). Workers are daemon threads started on
-demand, so a burst of events is pushed in parallel, and nothing here ever runs inside the API request that caused the event.
+demand, so a burst of events is pushed in parallel, and nothing here ever runs inside the API request that
+caused the event.
 """
 
 from __future__ import annotations
