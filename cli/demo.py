@@ -56,7 +56,7 @@ class Story:
         from google.cloud import run_v2
 
         service = run_v2.Service(
-            ingress=run_v2.IngressTraffic[ingress],
+            ingress=getattr(run_v2.IngressTraffic, ingress),
             labels=labels or {},
             template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]),
         )
@@ -110,7 +110,7 @@ class Story:
             how = "gcloud (v1 ReplaceService)"
         else:
             from google.auth.credentials import AnonymousCredentials
-            from googleapiclient.discovery import build
+            from googleapiclient.discovery import build  # type: ignore[import-untyped]
 
             self.show("gcloud is not installed: replacing the service through the v1 API directly")
             v1 = build(
@@ -161,7 +161,7 @@ class Story:
         return sorted((r.host, r.path) for r in self.routes() if r.service == f"{PROJECT}/{service}")
 
     def owned_objects(self) -> tuple[list[str], list[str]]:
-        from shared.load_balancer import list_backend_services, list_negs, owned
+        from shared.api_compute import list_backend_services, list_negs, owned
 
         backends = sorted(b["name"] for b in owned(list_backend_services(self.compute, PROJECT), "runway"))
         negs = sorted(n["name"] for n in owned(list_negs(self.compute, PROJECT, self.stack.regions), "runway"))

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -143,7 +143,7 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
     from shared import clients
     from shared.decision_log import DecisionLog
     from shared.errors import RunwayApiError
-    from shared.sweep import sweep
+    from shared.flow_sweep import sweep
 
     from . import plan_view
 
@@ -180,7 +180,7 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
         if fmt == "json"
         else plan_view.as_text(result, dry_run=config.dry_run)
     )
-    drift = config.dry_run and (result.plan.changes or result.ingress_changes())
+    drift = config.dry_run and (result.changes or result.ingress_changes())
     if drift or result.findings() or result.failures:
         sys.exit(1)
 
@@ -225,14 +225,14 @@ def routes(project: str | None, url_map: str | None, fmt: str) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Decide and print; change nothing.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def replay(event_file: io.TextIOBase, functions: str, dry_run: bool, fmt: str) -> None:
+def replay(event_file: TextIO, functions: str, dry_run: bool, fmt: str) -> None:
     """Run captured audit-log events through the functions locally and print their decisions.
 
     EVENT_FILE holds an Eventarc delivery (`{"headers": {...}, "body": {...}}`), an audit LogEntry as
     exported from Cloud Logging, or a JSON list of either.
     """
     from shared.errors import RunwayApiError
-    from shared.events import event_from_http, event_from_log_entry
+    from shared.event_replay import event_from_http, event_from_log_entry
 
     try:
         data = json.load(event_file)
@@ -261,7 +261,7 @@ def replay(event_file: io.TextIOBase, functions: str, dry_run: bool, fmt: str) -
                 raise ConfigProblem(str(exc)) from exc
             except RunwayApiError as exc:
                 record = json.loads(quiet.getvalue().splitlines()[-1]) if quiet.getvalue() else {"error": str(exc)}
-            findings |= record.get("severity") == "ERROR" or "error" in record
+            findings |= record.get("severity") in ("WARNING", "ERROR") or "error" in record
             if fmt == "json":
                 click.echo(json.dumps(record))
             else:

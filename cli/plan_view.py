@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shared.sweep import SweepResult
+from shared.sweep_result import SweepResult
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 
@@ -16,9 +16,9 @@ def as_text(result: SweepResult, *, dry_run: bool) -> str:
     if ingress:
         lines += ["", f"Ingress ({verb} change):"]
         lines += [f"  ~ {d['service']}: {d['before']} -> {d['after']}  ({d.get('why', '')})" for d in ingress]
-    if result.plan.changes:
+    if result.changes:
         lines += ["", f"Load balancer ({verb} change):"]
-        for change in result.plan.changes:
+        for change in result.changes:
             where = f" ({change.region})" if change.region else ""
             lines.append(f"  {SYMBOL[change.op]} {change.kind} {change.name}{where}")
             lines.append(f"      why: {change.why}")
@@ -29,10 +29,10 @@ def as_text(result: SweepResult, *, dry_run: bool) -> str:
             detail = f"held by {d['holder']}" if d.get("holder") else d.get("reason", "")
             lines.append(f"  ! {d['action']} {d.get('service')}: {detail}")
     for failure in result.failures:
-        lines.append(f"  ! failed: {failure}")
-    counts = {op: sum(1 for c in result.plan.changes if c.op == op) for op in SYMBOL}
+        lines.append(f"  ! failed: {failure['service']}: {failure['error']}")
+    counts = {op: sum(1 for c in result.changes if c.op == op) for op in SYMBOL}
     lines.append("")
-    if not result.plan.changes and not ingress:
+    if not result.changes and not ingress:
         lines.append("No changes. Every service and the load balancer match the policy and the labels.")
     else:
         prefix = "Plan" if dry_run else "Applied"

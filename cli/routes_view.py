@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from shared.api_compute import get_url_map, list_backend_services
 from shared.clients import ComputeClients
-from shared.load_balancer import get_url_map, list_backend_services, neg_regions
-from shared.naming import last_segment, parse_marker
+from shared.naming import last_segment, parse_marker, relative_name
+from shared.plan_objects import neg_regions
 
 
 @dataclass(frozen=True)
@@ -24,15 +25,26 @@ class Route:
 def read_routes(compute: ComputeClients, project: str, url_map: str) -> tuple[list[Route], str]:
     """Every path rule of the URL map, one row per host and path, and the map's default backend."""
     umap = get_url_map(compute, project, url_map)
-    backends = {b["name"]: b for b in list_backend_services(compute, project)}
     matchers = {m.get("name"): m for m in umap.get("pathMatchers", [])}
+    # Backend services live in their services' projects: list each project the map references once.
+    paths = {
+        relative_name(str(rule.get("service", "")), project)
+        for m in matchers.values()
+        for rule in m.get("pathRules", [])
+    }
+    backends = {
+        f"projects/{p}/global/backendServices/{b['name']}": b
+        for p in sorted({path.split("/")[1] for path in paths if path.startswith("projects/")})
+        for b in list_backend_services(compute, p)
+    }
     rows: list[Route] = []
     for host_rule in umap.get("hostRules", []):
         matcher = matchers.get(host_rule.get("pathMatcher"), {})
         for rule in matcher.get("pathRules", []):
-            backend = last_segment(str(rule.get("service", "")))
-            marker = parse_marker(backends.get(backend, {}).get("description"))
-            regions = tuple(sorted(neg_regions(backends.get(backend))))
+            path_of = relative_name(str(rule.get("service", "")), project)
+            backend = last_segment(path_of)
+            marker = parse_marker(backends.get(path_of, {}).get("description"))
+            regions = tuple(sorted(neg_regions(backends.get(path_of))))
             for host in host_rule.get("hosts", []):
                 for path in rule.get("paths", []):
                     rows.append(

@@ -9,15 +9,21 @@ from typing import Any
 from shared import errors, events
 from shared.config import Config, ConfigError, load_config
 from shared.decision_log import DecisionLog, TraceContext
+from shared.model import Action
+
+Work = Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]]
+# Which audit entry of a long-running write a function acts on ("first" or "last"), given the event's verb.
+Stage = Callable[[events.ServiceEvent], str]
 
 
 def handle_service_event(
     function: str,
     event: Any,
     headers: Mapping[str, str] | None,
-    work: Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]],
+    work: Work,
     *,
     handles_deletes: bool,
+    stage: Stage,
     config: Config | None = None,
 ) -> dict[str, Any]:
     """Decode the event, run `work` on a service event, and log exactly one outcome for anything else.
@@ -36,7 +42,7 @@ def handle_service_event(
     try:
         config = config or load_config()
         log = log.bind(dry_run=config.dry_run, project=log.project or config.project)
-        return _handle(decoded, config, log, work, handles_deletes)
+        return _handle(decoded, config, log, work, handles_deletes, stage)
     except ConfigError as exc:
         log_misconfiguration(log, exc, service=getattr(decoded, "key", None))
         raise
@@ -45,7 +51,7 @@ def handle_service_event(
 def log_misconfiguration(log: DecisionLog, exc: ConfigError, service: Any = None) -> dict[str, Any]:
     """The one decision for a bad configuration: an error naming the variables, retried once they are fixed."""
     return log.decide(
-        "api_error",
+        Action.API_ERROR,
         service=service,
         reason=str(exc),
         retryable=True,
@@ -55,30 +61,32 @@ def log_misconfiguration(log: DecisionLog, exc: ConfigError, service: Any = None
 
 
 def _handle(
-    decoded: events.Decoded,
-    config: Config,
-    log: DecisionLog,
-    work: Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]],
-    handles_deletes: bool,
+    decoded: events.Decoded, config: Config, log: DecisionLog, work: Work, handles_deletes: bool, stage: Stage
 ) -> dict[str, Any]:
     if isinstance(decoded, events.Invalid):
-        return log.decide("event_invalid", reason=decoded.reason, message=f"malformed event: {decoded.reason}")
+        return log.decide(Action.EVENT_INVALID, reason=decoded.reason, message=f"malformed event: {decoded.reason}")
     if isinstance(decoded, events.Ignored):
         return log.decide(
-            "event_ignored", service=decoded.key, reason=decoded.reason, message=f"not handled: {decoded.reason}"
+            Action.EVENT_IGNORED, service=decoded.key, reason=decoded.reason, message=f"not handled: {decoded.reason}"
         )
     if decoded.verb == "delete" and not handles_deletes:
         return log.decide(
-            "event_ignored",
+            Action.EVENT_IGNORED,
             service=decoded.key,
             reason="service deleted",
             message=f"{decoded.key.service} was deleted: no ingress to enforce",
         )
+    wanted = stage(decoded)
+    if not decoded.acted_on_by(wanted):
+        other = "last" if wanted == "first" else "first"
+        assert decoded.operation is not None
+        reason = f"the {other} audit entry of operation {decoded.operation.id}; acting on its {wanted}"
+        return log.decide(Action.EVENT_IGNORED, service=decoded.key, reason=reason, message=f"not handled: {reason}")
     try:
         return work(decoded, config, log)
     except errors.RunwayApiError as exc:
         record = log.decide(
-            "api_error",
+            Action.API_ERROR,
             service=decoded.key,
             reason=str(exc),
             retryable=exc.temporary,

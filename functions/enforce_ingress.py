@@ -8,7 +8,7 @@ from typing import Any
 from shared import clients, events
 from shared.config import Config
 from shared.decision_log import DecisionLog
-from shared.ingress_enforcer import enforce_ingress
+from shared.flow_ingress import enforce_ingress
 
 from ._invocation import handle_service_event
 
@@ -16,7 +16,12 @@ FUNCTION = "enforce_ingress"
 
 
 def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config | None = None) -> dict[str, Any]:
-    return handle_service_event(FUNCTION, event, headers, _enforce, handles_deletes=False, config=config)
+    return handle_service_event(FUNCTION, event, headers, _enforce, handles_deletes=False, stage=_stage, config=config)
+
+
+def _stage(event: events.ServiceEvent) -> str:
+    # The ingress that serves is the one of the finished rollout: act on the entry that says it finished.
+    return "last"
 
 
 def _enforce(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Any
 from shared import clients, errors
 from shared.config import ConfigError, load_config
 from shared.decision_log import DecisionLog, TraceContext
-from shared.sweep import sweep
+from shared.flow_sweep import sweep
+from shared.model import Action
 
 from ._invocation import log_misconfiguration
 
@@ -16,8 +17,9 @@ FUNCTION = "reconcile_all"
 
 
 def handle(request: Any) -> tuple[dict[str, Any], int]:
-    """Sweep and answer a JSON summary: 200 when it converged (or planned, in dry run), 500 otherwise, so the
-    scheduler's job shows the failure (and retries per its own policy) whatever its kind."""
+    """Sweep and answer a JSON summary: 200 when every service converged (or was planned, in a dry run), 500 when
+    any service failed (each failure listed under `failures`; every other service was applied all the same) or
+    the sweep could not run, so the scheduler's job shows the failure and retries per its own policy."""
     if request.method != "POST":
         # Cloud Scheduler POSTs; anything else (a probe, a crawler) must not start a sweep.
         return {"error": "POST to run the sweep"}, 405
@@ -39,6 +41,6 @@ def handle(request: Any) -> tuple[dict[str, Any], int]:
         log_misconfiguration(log, exc)
         return {"error": str(exc), "variables": list(exc.variables)}, 500
     except errors.RunwayApiError as exc:
-        log.decide("api_error", reason=str(exc), retryable=exc.temporary, message=f"sweep failed: {exc}")
+        log.decide(Action.API_ERROR, reason=str(exc), retryable=exc.temporary, message=f"sweep failed: {exc}")
         return {"error": str(exc), "retryable": exc.temporary}, 500
     return result.summary(dry_run=config.dry_run), 500 if result.failures else 200

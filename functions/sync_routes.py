@@ -8,7 +8,7 @@ from typing import Any
 from shared import clients, events
 from shared.config import Config
 from shared.decision_log import DecisionLog
-from shared.route_sync import sync_service
+from shared.flow_routes import sync_service
 
 from ._invocation import handle_service_event
 
@@ -16,7 +16,13 @@ FUNCTION = "sync_routes"
 
 
 def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config | None = None) -> dict[str, Any]:
-    return handle_service_event(FUNCTION, event, headers, _sync, handles_deletes=True, config=config)
+    return handle_service_event(FUNCTION, event, headers, _sync, handles_deletes=True, stage=_stage, config=config)
+
+
+def _stage(event: events.ServiceEvent) -> str:
+    # Labels count from the moment the write is accepted, so a route follows the first entry; a deleted service
+    # is gone only once its deletion finished.
+    return "last" if event.verb == "delete" else "first"
 
 
 def _sync(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def client_kwargs(endpoint: str | None) -> dict[str, Any]:
 
     return {
         "transport": "rest",
-        "credentials": AnonymousCredentials(),
+        "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
         "client_options": ClientOptions(api_endpoint=endpoint.rstrip("/")),
     }
 
@@ -97,12 +97,12 @@ def logging_client(project: str, endpoint: str | None) -> LoggingClient:
     from google.cloud.logging import Client
 
     if not endpoint:
-        return Client(project=project, _use_grpc=False)
+        return Client(project=project, _use_grpc=False)  # type: ignore[no-untyped-call]
     from google.auth.credentials import AnonymousCredentials
 
-    return Client(
+    return Client(  # type: ignore[no-untyped-call]
         project=project,
-        credentials=AnonymousCredentials(),
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         _use_grpc=False,
         client_options={"api_endpoint": endpoint.rstrip("/")},
     )

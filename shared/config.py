@@ -24,12 +24,16 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from shared.model import PROJECT_ID, REGION, ServiceKey
+from shared.naming import path_matcher_name
 
 _T = TypeVar("_T")
 
 DEFAULT_ALIAS = "default"
 DEFAULT_HOSTS: Mapping[str, tuple[str, ...]] = MappingProxyType({DEFAULT_ALIAS: ("*",)})
 DEFAULT_OWNER_ID = "runway"
+# The quotas page's 64 KB; Google's URL-map size page says 1 MB (Public Preview), hence configurable.
+DEFAULT_URL_MAP_MAX_BYTES = 64 * 1024
+MAX_URL_MAP_MAX_BYTES = 1024 * 1024
 
 VARIABLES = (
     "RUNWAY_URL_MAP",
@@ -41,6 +45,9 @@ VARIABLES = (
     "RUNWAY_REGIONS",
     "RUNWAY_DRY_RUN",
     "RUNWAY_API_ENDPOINT",
+    "RUNWAY_STATUS",
+    "RUNWAY_SCOPE",
+    "RUNWAY_URL_MAP_MAX_BYTES",
 )
 
 # Compute resource names (URL maps, security policies): RFC 1035 labels.
@@ -55,6 +62,20 @@ _HOST_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _GLOB_SEGMENT = re.compile(r"[a-z0-9*?\[\]!-]+")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
+_ON = frozenset({"on", *_TRUE})
+_OFF = frozenset({"off", *_FALSE})
+_PARENT = re.compile(r"(organizations|folders)/([1-9][0-9]{0,19})")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one installation covers (`RUNWAY_SCOPE`): an organization or folder and all below it, or projects."""
+
+    parent: str | None = None  # organizations/N or folders/N
+    projects: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.parent or ",".join(self.projects)
 
 
 class ConfigError(ValueError):
@@ -79,6 +100,9 @@ class Config:
     regions: tuple[str, ...] = ()
     dry_run: bool = False
     api_endpoint: str | None = None
+    status: bool = True
+    scope: Scope | None = None
+    url_map_max_bytes: int = DEFAULT_URL_MAP_MAX_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -105,6 +129,9 @@ class Config:
             regions=read("RUNWAY_REGIONS", _regions, ()),
             dry_run=read("RUNWAY_DRY_RUN", _bool, False),
             api_endpoint=read("RUNWAY_API_ENDPOINT", _endpoint, None),
+            status=read("RUNWAY_STATUS", _on_off, True),
+            scope=read("RUNWAY_SCOPE", _scope, None),
+            url_map_max_bytes=read("RUNWAY_URL_MAP_MAX_BYTES", _max_bytes, DEFAULT_URL_MAP_MAX_BYTES),
         )
         if problems:
             raise ConfigError(problems)
@@ -135,6 +162,12 @@ class Config:
     def lb_project(self, key: ServiceKey) -> str:
         """The load balancer's project: `RUNWAY_PROJECT`, else the service's own."""
         return self.project or key.project
+
+    def effective_scope(self) -> Scope:
+        """`RUNWAY_SCOPE`, else `RUNWAY_PROJECT` alone."""
+        if self.scope is not None:
+            return self.scope
+        return Scope(projects=(self.require_project(),))
 
     def hosts_for(self, alias: str) -> tuple[str, ...] | None:
         """The hosts of an alias, or None when the platform team has not defined it."""
@@ -187,6 +220,38 @@ def _bool(raw: str) -> bool:
     raise _Problem("expected one of true, false, 1, 0, yes, no")
 
 
+def _on_off(raw: str) -> bool:
+    value = raw.lower()
+    if value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    raise _Problem("expected on or off")
+
+
+def _max_bytes(raw: str) -> int:
+    expected = f"expected a number of bytes from 1024 to {MAX_URL_MAP_MAX_BYTES}"
+    if not raw.isdigit():
+        raise _Problem(expected)
+    value = int(raw)
+    if not 1024 <= value <= MAX_URL_MAP_MAX_BYTES:
+        raise _Problem(expected)
+    return value
+
+
+def _scope(raw: str) -> Scope:
+    if _PARENT.fullmatch(raw):
+        return Scope(parent=raw)
+    projects = [item.strip() for item in raw.split(",") if item.strip()]
+    bad = [p for p in projects if not _PROJECT.fullmatch(p)]
+    if bad or not projects:
+        raise _Problem(
+            f"{_show(bad[0]) if bad else 'nothing'} is not a project id; expected organizations/N, folders/N or "
+            "comma-separated project ids"
+        )
+    return Scope(projects=tuple(dict.fromkeys(projects)))
+
+
 def _regions(raw: str) -> tuple[str, ...]:
     regions = [item.strip() for item in raw.split(",") if item.strip()]
     bad = [region for region in regions if not _REGION.fullmatch(region)]
@@ -225,7 +290,9 @@ def _endpoint(raw: str) -> str:
 def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
     expected = 'expected a JSON object of alias to non-empty list of hosts, e.g. {"default":["*"]}'
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+    except _Problem:
+        raise
     except (ValueError, RecursionError):
         raise _Problem(f"not JSON; {expected}") from None
     if not isinstance(value, dict) or not value:
@@ -250,7 +317,23 @@ def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
         hosts[alias] = tuple(alias_hosts)
     if DEFAULT_ALIAS not in hosts:
         raise _Problem(f"no {DEFAULT_ALIAS!r} alias; services without a public-host label use it")
+    matcher_of: dict[str, str] = {}
+    for alias in hosts:
+        matcher = path_matcher_name(alias)
+        if matcher in matcher_of:
+            raise _Problem(
+                f"aliases {matcher_of[matcher]!r} and {alias!r} both become path matcher {matcher!r}; rename one"
+            )
+        matcher_of[matcher] = alias
     return MappingProxyType(hosts)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise _Problem(f"key {_show(repeated[0])} appears more than once (JSON would silently keep the last)")
+    return dict(pairs)
 
 
 def _is_host(host: str) -> bool:

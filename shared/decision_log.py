@@ -26,11 +26,10 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from shared.model import ServiceKey
+from shared.model import Action, ServiceKey
 
 COMPONENT = "runway"
 LABELS_FIELD = "logging.googleapis.com/labels"
@@ -40,22 +39,10 @@ SAMPLED_FIELD = "logging.googleapis.com/trace_sampled"
 ACTION_LABEL = "runway_action"
 
 
-class Action(StrEnum):
-    INGRESS_REMEDIATED = "ingress_remediated"
-    INGRESS_COMPLIANT = "ingress_compliant"
-    INGRESS_EXEMPT = "ingress_exempt"
-    ROUTE_REGISTERED = "route_registered"
-    ROUTE_UPDATED = "route_updated"
-    ROUTE_REMOVED = "route_removed"
-    ROUTE_UNCHANGED = "route_unchanged"
-    ROUTE_CONFLICT = "route_conflict"
-    ROUTE_INVALID = "route_invalid"
-    EVENT_IGNORED = "event_ignored"
-    EVENT_INVALID = "event_invalid"
-    API_ERROR = "api_error"
+__all__ = ["ACTIONS", "ACTION_NAMES", "Action", "DecisionLog", "TraceContext"]
 
-
-# action -> Cloud Logging severity (docs/design.md §6).
+# action -> Cloud Logging severity (docs/design.md §6). Findings a developer fixes (conflicts, invalid labels)
+# are WARNING: ERROR is runway's own failure, the one thing that pages the platform team.
 ACTIONS: Mapping[str, str] = MappingProxyType(
     {
         Action.INGRESS_REMEDIATED.value: "NOTICE",
@@ -65,11 +52,13 @@ ACTIONS: Mapping[str, str] = MappingProxyType(
         Action.ROUTE_UPDATED.value: "NOTICE",
         Action.ROUTE_REMOVED.value: "NOTICE",
         Action.ROUTE_UNCHANGED.value: "DEBUG",
-        Action.ROUTE_CONFLICT.value: "ERROR",
-        Action.ROUTE_INVALID.value: "ERROR",
+        Action.ROUTE_CONFLICT.value: "WARNING",
+        Action.ROUTE_INVALID.value: "WARNING",
         Action.EVENT_IGNORED.value: "DEBUG",
         Action.EVENT_INVALID.value: "ERROR",
         Action.API_ERROR.value: "ERROR",
+        Action.SWEEP_SUMMARY.value: "INFO",
+        Action.BUDGET_WARNING.value: "WARNING",
     }
 )
 ACTION_NAMES: tuple[str, ...] = tuple(ACTIONS)
@@ -81,6 +70,8 @@ REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         Action.ROUTE_CONFLICT.value: ("holder",),
         Action.ROUTE_INVALID.value: ("reason",),
         Action.EVENT_INVALID.value: ("reason",),
+        Action.SWEEP_SUMMARY.value: ("posture", "budgets"),
+        Action.BUDGET_WARNING.value: ("budget", "used", "limit", "fraction"),
     }
 )
 
@@ -172,7 +163,7 @@ class DecisionLog:
 
     def decide(
         self,
-        action: str,
+        action: Action,
         *,
         message: str,
         service: ServiceKey | str | None = None,
@@ -182,20 +173,20 @@ class DecisionLog:
         severity = ACTIONS.get(str(action))
         if severity is None:
             raise ValueError(f"unknown decision action {action!r}; expected one of {', '.join(ACTION_NAMES)}")
-        action = str(action)
+        name = str(action)
         clash = _RESERVED.intersection(fields)
         if clash:
             raise ValueError(f"fields {sorted(clash)} are set by DecisionLog, not per decision")
-        missing = [name for name in REQUIRED_FIELDS.get(action, ()) if name not in fields]
+        missing = [field for field in REQUIRED_FIELDS.get(name, ()) if field not in fields]
         if missing:
-            raise ValueError(f"decision {action!r} needs fields {missing}")
+            raise ValueError(f"decision {name!r} needs fields {missing}")
 
         record: dict[str, Any] = {
             "severity": severity,
             "message": message,
             "component": COMPONENT,
             "function": self.function,
-            "action": action,
+            "action": name,
             "service": service.name if isinstance(service, ServiceKey) else service,
             "principal": self.principal,
             "event_id": self.event_id,
@@ -203,7 +194,7 @@ class DecisionLog:
             "dry_run": self.dry_run,
             **fields,
             "time": _rfc3339(self.clock()),
-            LABELS_FIELD: {ACTION_LABEL: action},
+            LABELS_FIELD: {ACTION_LABEL: name},
         }
         if self.trace is not None and self.project:
             record[TRACE_FIELD] = f"projects/{self.project}/traces/{self.trace.trace_id}"
@@ -215,7 +206,8 @@ class DecisionLog:
         with _WRITE_LOCK:
             stream.write(line + "\n")
             stream.flush()
-        return json.loads(line)
+        record_written: dict[str, Any] = json.loads(line)
+        return record_written
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -17,8 +17,8 @@ re-read and a new plan).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import requests
 from google.api_core import exceptions as gexc
@@ -26,6 +26,8 @@ from google.auth import exceptions as auth_exc
 
 if TYPE_CHECKING:
     from google.api_core.retry import Retry
+
+T = TypeVar("T")
 
 # Reasons from Google's error envelope (`errors[].reason`, ErrorInfo.reason) that change the kind.
 # Compute's `quotaExceeded` is deliberately absent: it is a resource-count quota, which waiting does not fix.
@@ -132,38 +134,39 @@ def classify(exc: BaseException, *, method: str | None = None, resource: str | N
     Raises TypeError for anything not in `API_ERRORS`: a programming error must not be mistaken for an
     outage or a bad request.
     """
-    context = {"method": method, "resource": resource}
     if isinstance(exc, RunwayApiError):
         return exc
     if isinstance(exc, gexc.RetryError):
         # api_core's Retry gave up; what it retried was transient by construction.
         if exc.cause is not None and isinstance(exc.cause, API_ERRORS):
-            inner = classify(exc.cause, **context)
+            inner = classify(exc.cause, method=method, resource=resource)
             if inner.temporary:
                 return inner
-        return ServerError(f"retries exhausted: {exc.message}", **context)
+        return ServerError(f"retries exhausted: {exc.message}", method=method, resource=resource)
     if isinstance(exc, gexc.GoogleAPICallError):
-        return _from_call_error(exc, **context)
+        return _from_call_error(exc, method=method, resource=resource)
     if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
-        return _from_status(exc.response.status_code, str(exc), _envelope(exc.response), **context)
+        return _from_status(
+            exc.response.status_code, str(exc), _envelope(exc.response), method=method, resource=resource
+        )
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-        return InvalidRequest(f"bad URL: {exc}", **context)
+        return InvalidRequest(f"bad URL: {exc}", method=method, resource=resource)
     if isinstance(exc, auth_exc.TransportError):
-        return ServerError(f"credentials transport failed: {exc}", **context)
+        return ServerError(f"credentials transport failed: {exc}", method=method, resource=resource)
     if isinstance(exc, auth_exc.RefreshError) and getattr(exc, "retryable", False):
-        return ServerError(f"credentials refresh failed: {exc}", **context)
+        return ServerError(f"credentials refresh failed: {exc}", method=method, resource=resource)
     if isinstance(exc, auth_exc.GoogleAuthError):
-        return PermissionDenied(f"no usable credentials: {exc}", **context)
+        return PermissionDenied(f"no usable credentials: {exc}", method=method, resource=resource)
     if isinstance(exc, requests.exceptions.RequestException | ConnectionError | TimeoutError):
         kind = "timed out" if isinstance(exc, requests.exceptions.Timeout | TimeoutError) else "transport failed"
-        return ServerError(f"{kind}: {type(exc).__name__}: {exc}", **context)
+        return ServerError(f"{kind}: {type(exc).__name__}: {exc}", method=method, resource=resource)
     if isinstance(exc, gexc.GoogleAPIError):
         # DuplicateCredentialArgs and the like: how the client was built, not what the server said.
-        return InvalidRequest(f"{type(exc).__name__}: {exc}", **context)
+        return InvalidRequest(f"{type(exc).__name__}: {exc}", method=method, resource=resource)
     raise TypeError(f"not an API or transport error: {type(exc).__name__}: {exc}")
 
 
-def call(method: str, resource: str | None, fn: Any, *args: Any, **kwargs: Any) -> Any:
+def call(method: str, resource: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a client method; an API or transport failure comes out classified, the original chained.
 
     The one place where client exceptions turn into runway's kinds: callers above the API modules only ever
@@ -192,22 +195,24 @@ def default_retry(timeout: float = 60.0) -> Retry:
 # --- the envelope ------------------------------------------------------------------------------------
 
 
-def _from_call_error(exc: gexc.GoogleAPICallError, **context: Any) -> RunwayApiError:
+def _from_call_error(exc: gexc.GoogleAPICallError, *, method: str | None, resource: str | None) -> RunwayApiError:
     envelope = _envelope(exc.response)
     status = envelope.get("status") or (exc.grpc_status_code.name if exc.grpc_status_code is not None else None)
     reasons = [exc.reason, *_reasons(exc.errors)]
     info = {"status": status, "reasons": [r for r in reasons if r]}
     code = exc.code if exc.code is not None else _GRPC_TO_HTTP.get(status or "")
-    return _from_status(code, exc.message or str(exc), info, **context)
+    return _from_status(code, exc.message or str(exc), info, method=method, resource=resource)
 
 
-def _from_status(code: int | None, message: str, info: dict[str, Any], **context: Any) -> RunwayApiError:
+def _from_status(
+    code: int | None, message: str, info: dict[str, Any], *, method: str | None, resource: str | None
+) -> RunwayApiError:
     status = info.get("status")
     reasons: list[str] = list(info.get("reasons") or [])
     reason = reasons[0] if reasons else None
 
     def make(kind: type[RunwayApiError], why: str | None = reason, status: str | None = status) -> RunwayApiError:
-        return kind(message, code=code, status=status, reason=why, **context)
+        return kind(message, code=code, status=status, reason=why, method=method, resource=resource)
 
     rate_reason = next((r for r in reasons if r in _RATE_LIMIT_REASONS), None)
     if code == 429 or status == "RESOURCE_EXHAUSTED" or rate_reason:

@@ -38,16 +38,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared import methods
 from shared.model import PROJECT_ID, PROJECT_NUMBER, REGION, SERVICE_ID, ServiceKey
 
 # A Cloud Logging entry is at most 256 KB (larger audit entries are split), so a bigger body is not one.
 MAX_DATA_BYTES = 256 * 1024
-
-if TYPE_CHECKING:
-    from cloudevents.http import CloudEvent
 
 _PROJECT_RE = re.compile(rf"{PROJECT_ID}|{PROJECT_NUMBER}")
 _PROJECT_ID_RE = re.compile(PROJECT_ID)
@@ -68,6 +65,24 @@ class ServiceEvent:
     principal: str | None
     event_id: str | None
     event_time: datetime | None
+    operation: Operation | None = None
+
+    def acted_on_by(self, stage: str) -> bool:
+        """Whether a handler that acts on the `stage` ("first" or "last") entry of a long-running operation acts on
+        this one. An entry that is not part of an operation (v1 writes) is acted on by every handler."""
+        if self.operation is None:
+            return True
+        return self.operation.first if stage == "first" else self.operation.last
+
+
+@dataclass(frozen=True)
+class Operation:
+    """The audit entry's `operation`: a long-running write is logged when it starts (`first`) and ends (`last`),
+    both with the same `id` (docs/google-apis.md §2.2, §9.3)."""
+
+    id: str
+    first: bool
+    last: bool
 
 
 @dataclass(frozen=True)
@@ -152,49 +167,8 @@ def decode(event: Any) -> Decoded:
         principal=principal,
         event_id=event_id,
         event_time=_event_time(data, event),
+        operation=_operation(data),
     )
-
-
-def event_from_http(headers: Mapping[str, str], body: bytes | str | Mapping[str, Any] | None) -> CloudEvent:
-    """Build a CloudEvent the way functions-framework does, from HTTP headers and a body (tests, replay).
-
-    A mapping body is JSON-encoded first, so the example files (`{"headers":…, "body":{…}}`) load directly.
-    Raises the SDK's own errors for headers that are not a CloudEvent.
-    """
-    from cloudevents.http import from_http
-
-    if body is not None and not isinstance(body, bytes | str):
-        body = json.dumps(body)
-    return from_http(dict(headers), body)
-
-
-def event_from_log_entry(entry: Mapping[str, Any]) -> CloudEvent:
-    """The CloudEvent Eventarc makes of an audit LogEntry (as exported from Cloud Logging), for `replay`.
-
-    Attributes as docs/google-apis.md §2.3 records them; the id only has to be unique, so it follows the observed
-    shape (logName + insertId + the timestamp) without claiming to be byte-identical.
-    """
-    from cloudevents.http import CloudEvent
-
-    proto = _dict(entry.get("protoPayload")) or {}
-    log_name = str(entry.get("logName", ""))
-    parts = log_name.split("/")
-    project = parts[1] if len(parts) > 1 else ""
-    log_kind = log_name.rsplit("%2F", 1)[-1] if "%2F" in log_name else "activity"
-    service_name, resource_name = str(proto.get("serviceName", "")), str(proto.get("resourceName", ""))
-    timestamp = str(entry.get("timestamp", ""))
-    attributes = {
-        "type": methods.EVENT_TYPE,
-        "source": f"//cloudaudit.googleapis.com/projects/{project}/logs/{log_kind}",
-        "id": f"{log_name}{entry.get('insertId', '')}{timestamp}",
-        "time": str(entry.get("receiveTimestamp") or timestamp) or None,
-        "subject": f"{service_name}/{resource_name}",
-        "methodname": str(proto.get("methodName", "")),
-        "servicename": service_name,
-        "resourcename": resource_name,
-        "recordedtime": timestamp,
-    }
-    return CloudEvent({k: v for k, v in attributes.items() if v}, dict(entry))
 
 
 # --- reading the envelope -------------------------------------------------------------------------
@@ -270,6 +244,17 @@ def _event_time(data: Mapping[str, Any], event: Any) -> datetime | None:
         if parsed is not None:
             return parsed
     return None
+
+
+def _operation(data: Mapping[str, Any]) -> Operation | None:
+    """The entry's operation, when it has a usable one; an entry with neither marker is a one-entry operation."""
+    op = _dict(data.get("operation"))
+    if op is None or not isinstance(op.get("id"), str) or not op["id"]:
+        return None
+    first, last = op.get("first") is True, op.get("last") is True
+    if not first and not last:
+        first = last = True
+    return Operation(op["id"][:200], first, last)
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from shared.model import ServiceRef
+
 PREFIX = "runway"
 MAX_NAME_LEN = 63
 HASH_LEN = 8
@@ -22,17 +24,6 @@ MANAGED_BY = "runway"
 _PART_LEN = MAX_NAME_LEN - len(PREFIX) - 2 - HASH_LEN
 _PLAIN_ALIAS = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9]")
-
-
-@dataclass(frozen=True, order=True)
-class ServiceRef:
-    """One routed service: the same service name in one project, whatever its regions."""
-
-    project: str
-    service: str
-
-    def __str__(self) -> str:
-        return f"{self.project}/{self.service}"
 
 
 @dataclass(frozen=True)
@@ -124,6 +115,13 @@ def parse_marker(description: object) -> Marker | None:
 
 def backend_service_path(project: str, name: str) -> str:
     return f"projects/{project}/global/backendServices/{name}"
+
+
+def service_backend_path(owner_id: str, ref: ServiceRef) -> str:
+    """The relative path of a service's backend service: it lives in the service's own project, beside its NEGs
+    (an external Application Load Balancer's backend service uses NEGs of its own project, docs/google-apis.md
+    §9.4); the shared URL map references it across projects."""
+    return backend_service_path(ref.project, backend_service_name(owner_id, ref.project, ref.service))
 
 
 def neg_path(project: str, region: str, name: str) -> str:

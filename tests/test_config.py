@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shared.config import DEFAULT_HOSTS, VARIABLES, Config, ConfigError, load_config
+from shared.config import DEFAULT_HOSTS, VARIABLES, Config, ConfigError, Scope, load_config
 from shared.model import ServiceKey
 
 
@@ -22,6 +22,9 @@ def test_defaults() -> None:
     assert config.regions == ()
     assert config.dry_run is False
     assert config.api_endpoint is None
+    assert config.status is True
+    assert config.scope is None
+    assert config.url_map_max_bytes == 65536
 
 
 def test_variables_are_design_names() -> None:
@@ -35,6 +38,9 @@ def test_variables_are_design_names() -> None:
         "RUNWAY_REGIONS",
         "RUNWAY_DRY_RUN",
         "RUNWAY_API_ENDPOINT",
+        "RUNWAY_STATUS",
+        "RUNWAY_SCOPE",
+        "RUNWAY_URL_MAP_MAX_BYTES",
     )
 
 
@@ -90,6 +96,14 @@ GOOD = [
         "https://emulator.internal",
         id="endpoint-https-trailing-slash",
     ),
+    pytest.param("RUNWAY_STATUS", "off", "status", False, id="status-off"),
+    pytest.param("RUNWAY_STATUS", "ON", "status", True, id="status-on"),
+    pytest.param("RUNWAY_URL_MAP_MAX_BYTES", "1048576", "url_map_max_bytes", 1048576, id="max-bytes-1mb"),
+    pytest.param("RUNWAY_SCOPE", "organizations/123456", "scope", Scope(parent="organizations/123456"), id="scope-org"),
+    pytest.param("RUNWAY_SCOPE", "folders/42", "scope", Scope(parent="folders/42"), id="scope-folder"),
+    pytest.param(
+        "RUNWAY_SCOPE", "proj-a1, proj-b2,proj-a1", "scope", Scope(projects=("proj-a1", "proj-b2")), id="scope-projects"
+    ),
     pytest.param("RUNWAY_URL_MAP", "", "url_map", None, id="empty-is-unset"),
     pytest.param("RUNWAY_DRY_RUN", "   ", "dry_run", False, id="blank-is-unset"),
 ]
@@ -136,6 +150,32 @@ BAD = [
         id="host-in-two-aliases",
     ),
     pytest.param("RUNWAY_HOSTS", '{"default":["a.com","a.com"]}', "host 'a.com' is listed twice", id="host-twice"),
+    pytest.param(
+        "RUNWAY_HOSTS",
+        '{"default":["*"],"default":["only.example.com"]}',
+        "key 'default' appears more than once (JSON would silently keep the last)",
+        id="hosts-duplicate-key",
+    ),
+    pytest.param(
+        "RUNWAY_HOSTS",
+        '{"default":["*"],"a_b":["x.example.com"],"a-b-4fa91a2d":["y.example.com"]}',
+        "aliases 'a_b' and 'a-b-4fa91a2d' both become path matcher 'runway-a-b-4fa91a2d'; rename one",
+        id="hosts-matcher-names-collide",
+    ),
+    pytest.param("RUNWAY_HOSTS", '{"default":["[::1]"]}', "is not a host rule", id="host-ipv6-literal"),
+    pytest.param("RUNWAY_HOSTS", '{"default":["a.com:"]}', "is not a host rule", id="host-empty-port"),
+    pytest.param("RUNWAY_HOSTS", '{"default":["a_b.com"]}', "is not a host rule", id="host-underscore"),
+    pytest.param("RUNWAY_STATUS", "maybe", "expected on or off", id="status-maybe"),
+    pytest.param(
+        "RUNWAY_URL_MAP_MAX_BYTES", "64KB", "expected a number of bytes from 1024 to 1048576", id="bytes-unit"
+    ),
+    pytest.param("RUNWAY_URL_MAP_MAX_BYTES", "100", "expected a number of bytes from 1024", id="bytes-small"),
+    pytest.param("RUNWAY_URL_MAP_MAX_BYTES", "2000000", "expected a number of bytes", id="bytes-big"),
+    pytest.param(
+        "RUNWAY_SCOPE", "organizations/abc", "is not a project id; expected organizations/N", id="scope-org-nan"
+    ),
+    pytest.param("RUNWAY_SCOPE", "projects/p-1234", "is not a project id", id="scope-projects-prefix"),
+    pytest.param("RUNWAY_SCOPE", "Proj-A", "'Proj-A' is not a project id", id="scope-upper"),
     pytest.param("RUNWAY_SECURITY_POLICY", "Edge Policy", "expected a Compute resource name", id="policy-charset"),
     pytest.param("RUNWAY_EXEMPT", "legacy-proj/*", "is not a PROJECT/REGION/SERVICE glob", id="exempt-two-parts"),
     pytest.param("RUNWAY_EXEMPT", "a/b/c/d", "is not a PROJECT/REGION/SERVICE glob", id="exempt-four-parts"),
@@ -244,3 +284,10 @@ def test_load_config_reports_errors_every_time() -> None:
 def test_load_config_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNWAY_OWNER_ID", "from-env")
     assert load_config().owner_id == "from-env"
+
+
+def test_effective_scope_defaults_to_the_project() -> None:
+    assert Config.from_env({"RUNWAY_PROJECT": "lb-project"}).effective_scope() == Scope(projects=("lb-project",))
+    scoped = Config.from_env({"RUNWAY_PROJECT": "lb-project", "RUNWAY_SCOPE": "folders/7"})
+    assert scoped.effective_scope() == Scope(parent="folders/7")
+    assert str(scoped.effective_scope()) == "folders/7"

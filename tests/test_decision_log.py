@@ -55,11 +55,13 @@ def test_action_table_is_the_design_table() -> None:
         "route_updated": "NOTICE",
         "route_removed": "NOTICE",
         "route_unchanged": "DEBUG",
-        "route_conflict": "ERROR",
-        "route_invalid": "ERROR",
+        "route_conflict": "WARNING",
+        "route_invalid": "WARNING",
         "event_ignored": "DEBUG",
         "event_invalid": "ERROR",
         "api_error": "ERROR",
+        "sweep_summary": "INFO",
+        "budget_warning": "WARNING",
     }
     assert tuple(ACTIONS) == ACTION_NAMES
     assert {a.value for a in Action} == set(ACTION_NAMES)

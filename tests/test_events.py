@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared import methods
-from shared.events import MAX_DATA_BYTES, Ignored, Invalid, ServiceEvent, decode, event_from_http
+from shared.event_replay import event_from_http
+from shared.events import MAX_DATA_BYTES, Ignored, Invalid, ServiceEvent, decode
 from shared.model import ServiceKey
 
 EVENTS = Path(__file__).parent / "testdata" / "events"

@@ -14,21 +14,15 @@ from google.cloud import compute_v1, run_v2
 from devstack.bootstrap import create_load_balancer
 from emulator import EmulatorServer
 from shared import clients, errors
+from shared.api_compute import StaleObservation, get_url_map, list_backend_services, list_negs, owned
+from shared.apply_objects import apply_in_order
 from shared.config import Config, ConfigError
 from shared.decision_log import DecisionLog
-from shared.load_balancer import (
-    StaleObservation,
-    apply_changes,
-    get_url_map,
-    list_backend_services,
-    list_negs,
-    owned,
-)
-from shared.model import ServiceKey
-from shared.naming import ServiceRef, backend_service_name, neg_name
-from shared.route_plan import plan_service
-from shared.route_sync import observe_service, plan_settings, sync_service
-from shared.sweep import sweep
+from shared.flow_routes import sync_service
+from shared.flow_sweep import sweep
+from shared.model import DesiredRoute, ServiceKey, ServiceRef
+from shared.naming import backend_service_name, neg_name
+from shared.plan_objects import plan_objects
 
 P = "runway-demo"
 US, EU = "us-central1", "europe-west1"
@@ -121,7 +115,7 @@ def test_a_service_published_outside_the_configured_regions_is_kept(lb: Emulator
     ):
         assert sync(lb, cfg, key)["action"] in {"route_registered", "route_updated"}
     result, _ = run_sweep(lb, cfg)
-    assert result.plan.converged, [c.why for c in result.plan.changes]
+    assert result.changes == [], [c.why for c in result.changes]
     negs = {n["name"] for n in owned(list_negs(clients.compute(lb.url), P, [EU]), "runway")}
     assert negs == {neg_name("runway", P, EU, "euonly"), neg_name("runway", P, EU, "multi")}
 
@@ -144,7 +138,7 @@ def test_a_foreign_object_on_one_of_our_names_holds_only_that_service(lb: Emulat
     assert by_service["aaa"]["action"] == "route_conflict"
     assert neg_name("runway", P, US, "aaa") in by_service["aaa"]["holder"]
     again, _ = run_sweep(lb, cfg)  # and the next sweep is not stuck on it either
-    assert again.plan.converged
+    assert again.changes == []
 
 
 def test_fields_this_client_does_not_know_survive_a_route_change(lb: EmulatorServer) -> None:
@@ -177,15 +171,15 @@ def test_an_object_removed_under_the_plan_makes_it_observe_again(lb: EmulatorSer
     cfg = config(lb)
     key = deploy(lb, "flip", {"public-route": "true"})
     compute = clients.compute(lb.url)
-    run = clients.run_services(lb.url)
-    observed, decision = observe_service(key, config=cfg, run=run, compute=compute, lb_project=P)
-    plan = plan_service(ServiceRef(P, "flip"), decision, observed, plan_settings(cfg, P))
-    assert [c.kind for c in plan.changes][:2] == ["neg", "backend_service"]
-    apply_changes(compute, plan.changes[:1], dict(observed.url_map), "runway")
+    route = DesiredRoute(P, "flip", "default", ("*",), ("/flip", "/flip/*"), frozenset({US}))
+    objects = plan_objects(ServiceRef(P, "flip"), route, None, {}, owner_id="runway", security_policy="runway-edge")
+    assert [c.kind for c in objects.before][:2] == ["neg", "backend_service"]
+    done: list = []
+    apply_in_order(compute, objects.before[:1], "runway", done)
     # A concurrent removal (the label flipped off and on) deletes the NEG the rest of the plan builds on.
-    compute.negs.delete(project=P, region=US, network_endpoint_group=plan.changes[0].name).result()
+    compute.negs.delete(project=P, region=US, network_endpoint_group=objects.before[0].name).result()
     with pytest.raises(StaleObservation):
-        apply_changes(compute, plan.changes[1:], dict(observed.url_map), "runway")
+        apply_in_order(compute, objects.before[1:], "runway", done)
     assert sync(lb, cfg, key)["action"] == "route_registered"
     assert backend_service_name("runway", P, "flip") in {b["name"] for b in list_backend_services(compute, P)}
 

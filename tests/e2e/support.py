@@ -105,7 +105,7 @@ def settle(stack: LocalStack) -> None:
 
 
 def url_map(stack: LocalStack) -> dict[str, Any]:
-    from shared.load_balancer import get_url_map
+    from shared.api_compute import get_url_map
 
     return get_url_map(clients.compute(stack.url), stack.project, "runway-lb")
 
@@ -125,7 +125,7 @@ def routing_table(stack: LocalStack) -> dict[tuple[str, str], str]:
 
 def runway_objects(stack: LocalStack) -> dict[str, list[str]]:
     """Names of every backend service and serverless NEG carrying runway's marker."""
-    from shared.load_balancer import list_backend_services, list_negs, owned
+    from shared.api_compute import list_backend_services, list_negs, owned
 
     compute = clients.compute(stack.url)
     return {

@@ -14,7 +14,7 @@ import requests
 
 from devstack.functions import free_port
 from shared import clients
-from shared.load_balancer import get_url_map
+from shared.api_compute import get_url_map
 
 ROOT = Path(__file__).resolve().parents[2]
 

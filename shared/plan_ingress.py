@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.model import Action
+
 ALL = "INGRESS_TRAFFIC_ALL"
 INTERNAL_ONLY = "INGRESS_TRAFFIC_INTERNAL_ONLY"
 INTERNAL_LOAD_BALANCER = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
@@ -23,7 +25,7 @@ V1_NAMES = {
 
 @dataclass(frozen=True)
 class IngressDecision:
-    action: str  # ingress_remediated | ingress_compliant | ingress_exempt
+    action: Action  # ingress_remediated | ingress_compliant | ingress_exempt
     before: str
     after: str  # equal to `before` unless the decision changes the service
     why: str
@@ -44,12 +46,15 @@ def decide_ingress(ingress: str, *, exempt: bool, published: bool) -> IngressDec
         # is the API default, ALL, so it is treated as open.
         if exempt:
             why = "open to all traffic, but exempt by RUNWAY_EXEMPT"
-            return IngressDecision("ingress_exempt", ingress, ingress, why)
-        return IngressDecision("ingress_remediated", ingress, TARGET, "open to all traffic")
+            return IngressDecision(Action.INGRESS_EXEMPT, ingress, ingress, why)
+        return IngressDecision(Action.INGRESS_REMEDIATED, ingress, TARGET, "open to all traffic")
     if ingress == INTERNAL_ONLY and published and not exempt:
         return IngressDecision(
-            "ingress_remediated", ingress, TARGET, "published with public-route, so the load balancer must reach it"
+            Action.INGRESS_REMEDIATED,
+            ingress,
+            TARGET,
+            "published with public-route, so the load balancer must reach it",
         )
     if ingress == NONE:
-        return IngressDecision("ingress_compliant", ingress, ingress, "switched off deliberately; never changed")
-    return IngressDecision("ingress_compliant", ingress, ingress, "not open to all traffic")
+        return IngressDecision(Action.INGRESS_COMPLIANT, ingress, ingress, "switched off deliberately; never changed")
+    return IngressDecision(Action.INGRESS_COMPLIANT, ingress, ingress, "not open to all traffic")

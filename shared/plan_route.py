@@ -10,30 +10,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from shared.config import DEFAULT_ALIAS
-from shared.model import ServiceFacts
-from shared.naming import ServiceRef
-
-__all__ = [
-    "ANNOTATION_PATHS",
-    "DEFAULT_ALIAS",
-    "LABEL_HOST",
-    "LABEL_ROUTE",
-    "Decision",
-    "DesiredRoute",
-    "NotPublished",
-    "RouteInvalid",
-    "ServiceRef",
-    "decide_route",
-    "decide_routes",
-    "parse_paths",
-    "validate_path",
-]
+from shared.config import DEFAULT_ALIAS, DEFAULT_OWNER_ID
+from shared.model import DesiredRoute, NotPublished, RouteInvalid, ServiceFacts, ServiceRef
+from shared.plan_paths import path_problem
 
 LABEL_ROUTE = "public-route"
 LABEL_HOST = "public-host"
+LABEL_OWNER = "runway-owner"
 ANNOTATION_PATHS = "runway.dev/paths"
 
 # Compared case-insensitively: label values are lowercase on Cloud Run, but a hand-made `True` should not
@@ -42,73 +26,7 @@ ON_WORDS = frozenset({"true", ""})
 OFF_WORDS = frozenset({"false", "off", "no", "disabled"})
 
 SLUG_RE = re.compile(r"[a-z0-9_-]{1,63}")
-RESERVED_PATHS = frozenset({"/", "/*"})
-MAX_PATH_LEN = 1024  # Compute's own maximum is unverified (docs/google-apis.md §3.3); this keeps us well inside any.
-MAX_PATHS = 64  # per service: one service must not eat a path matcher's rule budget (docs/google-apis.md §4).
-_PATH_CHARS = re.compile(r"[!-~]+")  # printable ASCII without space: raw non-ASCII must be percent-encoded
-
-
-@dataclass(frozen=True)
-class DesiredRoute:
-    """A service that asks to be published, and where."""
-
-    project: str
-    service: str
-    host_alias: str
-    hosts: tuple[str, ...]
-    paths: tuple[str, ...]  # sorted, unique
-    regions: frozenset[str]  # only the regions whose labels say publish
-    created: datetime | None = None  # oldest create_time of those regions: the tie-break among claimants
-
-    @property
-    def ref(self) -> ServiceRef:
-        return ServiceRef(self.project, self.service)
-
-
-@dataclass(frozen=True)
-class NotPublished:
-    """No label, an off word, or the service is gone from every region: routes and resources must go."""
-
-    project: str
-    service: str
-
-    @property
-    def ref(self) -> ServiceRef:
-        return ServiceRef(self.project, self.service)
-
-
-@dataclass(frozen=True)
-class RouteInvalid:
-    """The labels or annotation can't be honoured; what is already published stays as it is."""
-
-    project: str
-    service: str
-    reason: str
-
-    @property
-    def ref(self) -> ServiceRef:
-        return ServiceRef(self.project, self.service)
-
-
-Decision = DesiredRoute | NotPublished | RouteInvalid
-
-
-def validate_path(path: str) -> str | None:
-    """Why `path` is not a URL-map path runway may register, or None when it is fine."""
-    if not path.startswith("/"):
-        return f"path {path!r} must start with '/'"
-    if len(path) > MAX_PATH_LEN:
-        return f"path {path[:40]!r}... is longer than {MAX_PATH_LEN} characters"
-    if not _PATH_CHARS.fullmatch(path):
-        return f"path {path!r} may hold only printable ASCII without spaces (percent-encode the rest)"
-    if "?" in path or "#" in path:
-        return f"path {path!r} may not contain '?' or '#'"
-    star = path.find("*")
-    if star >= 0 and (star != len(path) - 1 or not path.endswith("/*")):
-        return f"path {path!r} may hold '*' only as its last character, right after '/'"
-    if path in RESERVED_PATHS:
-        return f"path {path!r} is reserved for the URL map's default service"
-    return None
+MAX_PATHS = 64  # per service: one service must not eat a path matcher's rule budget (docs/google-apis.md §9.1).
 
 
 def parse_paths(value: str) -> tuple[tuple[str, ...], str | None]:
@@ -122,7 +40,7 @@ def parse_paths(value: str) -> tuple[tuple[str, ...], str | None]:
     if len(items) > MAX_PATHS:
         return (), f"annotation {ANNOTATION_PATHS} lists {len(items)} paths, more than {MAX_PATHS}"
     for item in items:
-        problem = validate_path(item)
+        problem = path_problem(item)
         if problem:
             return (), f"annotation {ANNOTATION_PATHS}: {problem}"
     duplicates = sorted({item for item in items if items.count(item) > 1})
@@ -135,6 +53,11 @@ def parse_paths(value: str) -> tuple[tuple[str, ...], str | None]:
 class _RegionRoute:
     alias: str
     paths: tuple[str, ...]
+
+
+def installation_of(labels: Mapping[str, str] | None) -> str:
+    """The owner id of the installation a service selects with `runway-owner` (absent: the default one)."""
+    return (labels or {}).get(LABEL_OWNER) or DEFAULT_OWNER_ID
 
 
 def wants_publishing(labels: Mapping[str, str]) -> bool:

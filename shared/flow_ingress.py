@@ -1,4 +1,5 @@
-"""Applying the ingress policy to one live service: read, decide, update with the etag, re-read on 409."""
+"""Applying the ingress policy to one live service (`enforce_ingress`, and the sweep's ingress pass): read the
+settled service, decide (`shared.plan_ingress`), update with the etag just read, read again on 409."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from .api_run import read_service, set_ingress
 from .config import Config
 from .decision_log import DecisionLog
-from .ingress_policy import V1_NAMES, decide_ingress
-from .model import ServiceFacts, ServiceKey
-from .route_contract import wants_publishing
-from .run_services import read_service, set_ingress
+from .model import Action, ServiceFacts, ServiceKey
+from .plan_ingress import V1_NAMES, decide_ingress
+from .plan_route import wants_publishing
 
 if TYPE_CHECKING:
     from google.cloud import run_v2
@@ -32,16 +33,17 @@ def enforce_ingress(
 ) -> dict[str, Any]:
     """Make one service's ingress follow the policy and log the decision; returns the decision record.
 
-    `facts` may carry what a sweep has just listed, saving the first read. Raises `errors.TemporaryError`
-    (after logging nothing) when the API fails transiently or the etag race is lost `MAX_ATTEMPTS` times.
+    `facts` may carry a settled service a sweep has just listed, saving the first read. Raises
+    `errors.TemporaryError` (after logging nothing) when the API fails transiently or the etag race is lost
+    `MAX_ATTEMPTS` times. A service that is gone, whichever call finds out, is `event_ignored`.
     """
+    if facts is not None and facts.reconciling:
+        facts = None  # listed mid-rollout: its ingress is not settled yet
     for _ in range(MAX_ATTEMPTS):
         if facts is None:
-            facts = read_service(client, key)
+            facts = read_service(client, key, settle=True)
             if facts is None:
-                return log.decide(
-                    "event_ignored", service=key, message=f"{key.service} no longer exists", reason="service not found"
-                )
+                return _gone(log, key)
         decision = decide_ingress(facts.ingress, exempt=config.is_exempt(key), published=wants_publishing(facts.labels))
         fields: dict[str, Any] = {"before": _v1(decision.before), "after": _v1(decision.after), "why": decision.why}
         if not decision.changes:
@@ -58,6 +60,8 @@ def enforce_ingress(
         except errors.Conflict:
             facts = None  # someone changed it meanwhile: decide again on what is there now
             continue
+        except errors.NotFound:
+            return _gone(log, key)  # deleted between our read and our write
         if event_time is not None:
             fields["seconds_to_remediate"] = round((datetime.now(UTC) - event_time).total_seconds(), 3)
         return log.decide(
@@ -71,6 +75,12 @@ def enforce_ingress(
         f"{key.name} kept changing under us: {MAX_ATTEMPTS} updates refused with a stale etag",
         method="run.services.update",
         resource=key.name,
+    )
+
+
+def _gone(log: DecisionLog, key: ServiceKey) -> dict[str, Any]:
+    return log.decide(
+        Action.EVENT_IGNORED, service=key, message=f"{key.service} no longer exists", reason="service not found"
     )
 
 

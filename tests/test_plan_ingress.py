@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.ingress_policy import ALL, INTERNAL_LOAD_BALANCER, INTERNAL_ONLY, NONE, TARGET, UNSPECIFIED, decide_ingress
+from shared.plan_ingress import ALL, INTERNAL_LOAD_BALANCER, INTERNAL_ONLY, NONE, TARGET, UNSPECIFIED, decide_ingress
 
 CASES = [
     # id, ingress, exempt, published, action, after

@@ -7,18 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.model import ServiceFacts, ServiceKey
-from shared.route_contract import (
-    DesiredRoute,
-    NotPublished,
-    RouteInvalid,
-    ServiceRef,
-    decide_route,
-    decide_routes,
-    parse_paths,
-    validate_path,
-    wants_publishing,
-)
+from shared.model import DesiredRoute, NotPublished, RouteInvalid, ServiceFacts, ServiceKey, ServiceRef
+from shared.plan_paths import path_problem
+from shared.plan_route import decide_route, decide_routes, parse_paths, wants_publishing
 
 HOSTS = {"default": ("*",), "shop": ("shop.example.com", "www.shop.example.com"), "api_v2": ("api.example.com",)}
 REF = ServiceRef("proj-a1", "hello")
@@ -169,8 +160,8 @@ def test_off_word_with_bad_alias_is_simply_not_published() -> None:
         ("/a\t", False),
     ],
 )
-def test_validate_path(path: str, ok: bool) -> None:
-    assert (validate_path(path) is None) is ok
+def test_path_problem(path: str, ok: bool) -> None:
+    assert (path_problem(path) is None) is ok
 
 
 def test_parse_paths_sorted() -> None:

@@ -1,0 +1,239 @@
+"""The one writer of the shared URL map per process: claims are committed in groups, each group in one write.
+
+Every invocation that needs the map changed submits its claim and waits. One of the waiting threads becomes
+the writer: it takes every claim pending at that moment, reads the map, plans them all at once
+(`shared.plan_url_map`), has Google validate the result, and patches it with the fingerprint it read. The
+others wait for that write and take their result from it, with no read or write of their own. Across
+processes (other function instances) the fingerprint decides: on a 412 the writer reads the map again and
+plans again at once, with no backoff, since the loser's claims are still pending and the new map is the only
+thing that changed. Why this design and not another: docs/decisions.md, "One URL-map writer".
+
+Google's validation (`urlMaps.validate`) runs on every candidate that changes the map. When it refuses one,
+the claims whose rules are new or changed are bisected (each step a validation of a candidate with half of
+them held back) until the ones Google refuses are found; they are refused alone with Google's message, and
+the rest are written. A patch Google refuses although validation passed is bisected the same way, with writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from . import errors
+from .api_compute import StaleObservation, get_url_map, patch_url_map, validate_url_map
+from .clients import ComputeClients
+from .model import Change, Claim, Kind, Op, RuleResult, RuleState, ServiceRef
+from .plan_limits import Usage
+from .plan_url_map import MapPlan, MapSettings, plan_url_map
+
+MAX_WRITES = 12  # refused 412s in a row before giving up (Eventarc redelivers); each costs one read and one plan
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What a group commit did for the claims of one submitter."""
+
+    results: Mapping[ServiceRef, RuleResult]
+    change: Change | None = None  # the URL-map write that carried the group, None when nothing changed
+    usage: Mapping[str, Usage] = field(default_factory=dict)
+    refused_412: int = 0
+
+
+class _ProbeWrote(Exception):
+    """A bisection step that writes went through: the map changed, so plan again on it."""
+
+
+class UrlMapWriter:
+    """Group commit of claims on one URL map, for every thread of this process."""
+
+    def __init__(self, compute: ComputeClients, settings: MapSettings, *, validate: bool = True) -> None:
+        self.compute = compute
+        self.settings = settings
+        self.validate = validate
+        self._cv = threading.Condition()
+        self._pending: dict[ServiceRef, Claim] = {}
+        self._done: dict[ServiceRef, tuple[Committed | BaseException, int]] = {}
+        self._busy = False
+        self._generation = 0
+
+    def submit(self, claims: Iterable[Claim], *, dry_run: bool = False) -> Committed:
+        """Commit these claims (with whatever else is pending) and return what became of them."""
+        claims = list(claims)
+        if dry_run or not claims:
+            return self._commit(claims, dry_run=True) if claims else Committed({})
+        refs = [claim.ref for claim in claims]
+        with self._cv:
+            self._generation += 1
+            ticket = self._generation
+            for claim in claims:
+                self._pending[claim.ref] = claim
+                self._done.pop(claim.ref, None)
+        while True:
+            with self._cv:
+                while self._busy and not self._finished(refs, ticket):
+                    self._cv.wait()
+                if self._finished(refs, ticket):
+                    return self._collect(refs)
+                self._busy = True
+                batch, self._pending = self._pending, {}
+                stamp = self._generation
+            try:
+                outcome: Committed | BaseException = self._commit(list(batch.values()), dry_run=False)
+            except BaseException as exc:  # every claimant of the batch gets the failure, to log and retry
+                outcome = exc
+            with self._cv:
+                for ref in batch:
+                    self._done[ref] = (outcome, stamp)
+                self._busy = False
+                self._cv.notify_all()
+
+    def commit_now(self, claims: Iterable[Claim], *, dry_run: bool = False) -> Committed:
+        """Commit these claims alone, now, even none (the sweep: it is the only writer of its process, and with
+        `upkeep` an empty commit still brings the matchers in line with configuration)."""
+        return self._commit(list(claims), dry_run=dry_run)
+
+    def _finished(self, refs: Sequence[ServiceRef], ticket: int) -> bool:
+        return all(ref in self._done and self._done[ref][1] >= ticket for ref in refs)
+
+    def _collect(self, refs: Sequence[ServiceRef]) -> Committed:
+        outcomes = [self._done[ref][0] for ref in refs]
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        first = outcomes[0]
+        assert isinstance(first, Committed)
+        results = {ref: outcome.results[ref] for ref, outcome in zip(refs, outcomes, strict=True)}  # type: ignore[union-attr]
+        return Committed(results, first.change, first.usage, first.refused_412)
+
+    # -- one write --------------------------------------------------------------------------------------------
+
+    def _commit(self, claims: list[Claim], *, dry_run: bool) -> Committed:
+        refused: dict[ServiceRef, str] = {}
+        conflicts_412 = 0
+        for _ in range(MAX_WRITES):
+            url_map = get_url_map(self.compute, self.settings.project, self.settings.url_map)
+            plan = plan_url_map(url_map, claims, self.settings, refused)
+            if plan.changes and self.validate:
+                refused.update(self._bisect(url_map, claims, refused, plan, self._validation))
+                plan = plan_url_map(url_map, claims, self.settings, refused)
+            if not plan.changes or dry_run:
+                return self._committed(plan, conflicts_412)
+            assert plan.body is not None
+            try:
+                patch_url_map(self.compute, self.settings.project, self.settings.url_map, plan.body, dict(url_map))
+            except errors.PreconditionFailed:
+                conflicts_412 += 1  # another instance wrote first: our claims are still to do, on its map
+                continue
+            except (errors.ResourceNotReady, errors.NotFound) as exc:
+                raise StaleObservation(f"the URL map names something not ready or gone: {exc}") from exc
+            except errors.PermanentError as exc:
+                try:
+                    found = self._bisect(url_map, claims, refused, plan, self._writes(str(exc)))
+                except _ProbeWrote:
+                    continue  # part of the group is written; the rest is planned again on the new map
+                if not found:
+                    raise
+                refused.update(found)
+                continue
+            return self._committed(plan, conflicts_412)
+        raise errors.PreconditionFailed(
+            f"the URL map kept changing: {MAX_WRITES} writes refused in a row",
+            method="compute.urlMaps.patch",
+            resource=f"projects/{self.settings.project}/global/urlMaps/{self.settings.url_map}",
+        )
+
+    def _committed(self, plan: MapPlan, refused_412: int) -> Committed:
+        change = None
+        if plan.changes:
+            services = tuple(ref for ref, result in plan.results.items() if result.changed)
+            change = Change(
+                Op.UPDATE,
+                Kind.URL_MAP,
+                self.settings.url_map,
+                self.settings.project,
+                "; ".join(plan.notes),
+                services,
+                plan.body,
+            )
+        return Committed(plan.results, change, plan.usage, refused_412)
+
+    # -- finding what Google refuses ----------------------------------------------------------------------------
+
+    def _validation(self, url_map: Mapping[str, object], plan: MapPlan) -> list[str]:
+        assert plan.body is not None
+        candidate = {**url_map, "hostRules": plan.body["hostRules"], "pathMatchers": plan.body["pathMatchers"]}
+        return validate_url_map(self.compute, self.settings.project, self.settings.url_map, candidate)
+
+    def _writes(self, first_error: str) -> Callable[[Mapping[str, object], MapPlan], list[str]]:
+        """A probe that writes: for a patch Google refused although its validation passed."""
+        seen = [first_error]
+
+        def probe(url_map: Mapping[str, object], plan: MapPlan) -> list[str]:
+            if seen:
+                return [seen.pop()]  # the candidate with every suspect is the one already refused
+            assert plan.body is not None
+            try:
+                patch_url_map(self.compute, self.settings.project, self.settings.url_map, plan.body, dict(url_map))
+            except errors.PermanentError as exc:
+                return [str(exc)]
+            raise _ProbeWrote()
+
+        return probe
+
+    def _bisect(
+        self,
+        url_map: Mapping[str, object],
+        claims: list[Claim],
+        refused: Mapping[ServiceRef, str],
+        plan: MapPlan,
+        probe: Callable[[Mapping[str, object], MapPlan], list[str]],
+    ) -> dict[ServiceRef, str]:
+        """The claims Google refuses, each with its message. Nothing when the whole candidate passes, or when the
+        map fails even without any new rule (not ours to refuse anyone for: the write reports it)."""
+        problems = probe(url_map, plan)
+        if not problems:
+            return {}
+        suspects = sorted(ref for ref, r in plan.results.items() if r.state in (RuleState.ADDED, RuleState.CHANGED))
+        if not suspects:
+            return {}
+        held = {ref: "held back while bisecting" for ref in suspects}
+        baseline = plan_url_map(url_map, claims, self.settings, {**refused, **held})
+        if baseline.changes and probe(url_map, baseline):
+            return {}
+        return self._narrow(url_map, claims, refused, suspects, problems, probe)
+
+    def _narrow(
+        self,
+        url_map: Mapping[str, object],
+        claims: list[Claim],
+        refused: Mapping[ServiceRef, str],
+        suspects: list[ServiceRef],
+        problems: list[str],
+        probe: Callable[[Mapping[str, object], MapPlan], list[str]],
+    ) -> dict[ServiceRef, str]:
+        if len(suspects) == 1:
+            return {suspects[0]: "Google refused the URL map with this rule: " + "; ".join(problems)}
+        found: dict[ServiceRef, str] = {}
+        middle = len(suspects) // 2
+        for half in (suspects[:middle], suspects[middle:]):
+            others = {ref: "held back while bisecting" for ref in suspects if ref not in half}
+            candidate = plan_url_map(url_map, claims, self.settings, {**refused, **others})
+            half_problems = probe(url_map, candidate) if candidate.changes else []
+            if half_problems:
+                found.update(self._narrow(url_map, claims, refused, half, half_problems, probe))
+        return found
+
+
+_WRITERS: dict[tuple[int, str, str], UrlMapWriter] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def writer_for(compute: ComputeClients, settings: MapSettings) -> UrlMapWriter:
+    """The process's writer for this URL map (and this configuration of it)."""
+    key = (id(compute), settings.project, settings.url_map)
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(key)
+        if writer is None or writer.settings != settings:
+            writer = _WRITERS[key] = UrlMapWriter(compute, settings)
+        return writer

@@ -1,0 +1,227 @@
+"""One service's route, end to end (`sync_routes`): read, decide, make its objects, claim its rule, log.
+
+1. Read the service's backend service by name (the regions it serves), the service in those regions and the
+   event's, and the URL map: three reads for a service already published as asked, and nothing else.
+2. Decide the route from the labels (`shared.plan_route`) and check the claim against the map as read: a conflict
+   or a limit refuses it before anything is made (nothing changes).
+3. Make what the rule needs (`shared.plan_objects`): NEG per region, backend service, Cloud Armor policy.
+4. Claim the rule through the process's URL-map writer (`shared.apply_url_map`), which commits every pending
+   claim in one write. A claim that loses there (a concurrent claimant of the same path won) undoes what step 3
+   created for a service that had no route before.
+5. Remove what nothing needs any more (a region left, or the whole route), after the map stopped naming it.
+
+A stale observation (an object made or changed by a concurrent invocation between the reads and a write) means
+"read again and decide again", a bounded number of times with a short jitter. In one process, events for the same
+service wait for each other instead (a lock per service), so a service's own events never race.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .api_compute import AdoptionRefused, StaleObservation, get_backend_service, get_url_map
+from .api_run import read_service
+from .apply_objects import apply_in_order, undo_creations
+from .apply_url_map import writer_for
+from .clients import ComputeClients
+from .config import Config
+from .decision_log import DecisionLog
+from .model import (
+    Action,
+    Change,
+    Claim,
+    Decision,
+    DesiredRoute,
+    NotPublished,
+    RouteInvalid,
+    RouteOutcome,
+    RuleResult,
+    RuleState,
+    ServiceKey,
+    ServiceRef,
+)
+from .naming import backend_service_name, parse_marker, service_backend_path
+from .plan_limits import Limits
+from .plan_objects import is_ours, neg_regions, plan_objects
+from .plan_outcome import route_outcome
+from .plan_route import decide_route, installation_of
+from .plan_url_map import MapSettings, plan_url_map
+from .route_log import log_route_outcome
+
+if TYPE_CHECKING:
+    from google.cloud import run_v2
+
+MAX_ATTEMPTS = 6
+
+_LOCKS: dict[ServiceRef, threading.Lock] = defaultdict(threading.Lock)
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def service_lock(ref: ServiceRef) -> Iterator[None]:
+    with _LOCKS_GUARD:
+        lock = _LOCKS[ref]
+    with lock:
+        yield
+
+
+def map_settings(config: Config, lb_project: str, *, upkeep: bool = False) -> MapSettings:
+    return MapSettings(
+        project=lb_project,
+        url_map=config.require_url_map(),
+        hosts=config.hosts,
+        limits=Limits(bytes=config.url_map_max_bytes),
+        upkeep=upkeep,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Routed:
+    """What an event did to a service's route: the outcome to log, and the service copies it read."""
+
+    outcome: RouteOutcome
+    key: ServiceKey
+    ignored: str | None = None  # a reason the service is none of this installation's business
+
+
+def sync_service(
+    key: ServiceKey, *, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compute: ComputeClients
+) -> dict[str, Any]:
+    """Make the load balancer match one service's labels; log and return the decision."""
+    if key.project.isdigit() and (live := read_service(run, key)) is not None:
+        # The event named the project by number; names and markers use the project id the API answers with.
+        key = dataclasses.replace(key, project=live.key.project)
+    with service_lock(key.ref):
+        routed = _with_retries(lambda: _sync_once(key, config, run, compute), key)
+    if routed.ignored:
+        return log.decide(Action.EVENT_IGNORED, service=key, reason=routed.ignored, message=routed.ignored)
+    return log_route_outcome(log, key, routed.outcome)
+
+
+def _with_retries(attempt: Any, key: ServiceKey) -> Routed:
+    for n in range(MAX_ATTEMPTS):
+        try:
+            result: Routed = attempt()
+            return result
+        except StaleObservation:
+            time.sleep(random.uniform(0, 0.05 * 2**n))  # a concurrent invocation for the same service: let it land
+    raise errors.Conflict(
+        f"{key.ref}: the load balancer kept changing under {MAX_ATTEMPTS} attempts",
+        method="compute.backendServices.get",
+        resource=key.name,
+    )
+
+
+def _sync_once(key: ServiceKey, config: Config, run: run_v2.ServicesClient, compute: ComputeClients) -> Routed:
+    ref, owner = key.ref, config.owner_id
+    backend_path = service_backend_path(owner, ref)
+    backend = get_backend_service(compute, ref.project, backend_service_name(owner, ref.project, ref.service))
+    regions = {key.region} | (neg_regions(backend) if is_ours(backend, owner) else set())
+    facts = [f for region in sorted(regions) if (f := read_service(run, ServiceKey(ref.project, region, ref.service)))]
+    mine = [f for f in facts if installation_of(f.labels) == owner]
+    if facts and not mine and not is_ours(backend, owner):
+        other = installation_of(facts[0].labels)
+        return Routed(RouteOutcome(ref, Action.EVENT_IGNORED, ""), key, f"{ref} selects installation {other!r}")
+    decision: Decision = decide_route(ref, mine, config.hosts) if mine else NotPublished(ref.project, ref.service)
+    settings = map_settings(config, config.lb_project(key))
+    url_map = get_url_map(compute, settings.project, settings.url_map)
+    if isinstance(decision, RouteInvalid):
+        return Routed(route_outcome(ref, decision, rule=None), key)
+    claim = Claim(ref, backend_path, decision if isinstance(decision, DesiredRoute) else None)
+    checked = plan_url_map(url_map, [claim], settings).results[ref]
+    if isinstance(decision, DesiredRoute):
+        outcome = _publish(decision, claim, checked, backend, config, compute, settings)
+    else:
+        outcome = _unpublish(decision, claim, checked, backend, config, compute, settings)
+    return Routed(named(outcome, compute, owner), key)
+
+
+def _publish(
+    route: DesiredRoute,
+    claim: Claim,
+    checked: RuleResult,
+    backend: dict[str, Any] | None,
+    config: Config,
+    compute: ComputeClients,
+    settings: MapSettings,
+) -> RouteOutcome:
+    ref, owner = claim.ref, config.owner_id
+    if checked.refused:
+        return route_outcome(ref, route, rule=checked, backend=claim.backend)
+    objects = plan_objects(ref, route, backend, {}, owner_id=owner, security_policy=config.security_policy)
+    if objects.squatters:
+        return route_outcome(ref, route, rule=checked, squatters=objects.squatters)
+    if config.dry_run:
+        return route_outcome(ref, route, rule=checked, changes=objects.changes, backend=claim.backend)
+    done: list[Change] = []
+    try:
+        apply_in_order(compute, objects.before, owner, done)
+    except AdoptionRefused as refused:
+        undo_creations(compute, done, owner)
+        return route_outcome(ref, route, rule=checked, squatters=(f"{refused.change.name} ({refused.holder})",))
+    committed = writer_for(compute, settings).submit([claim])
+    rule = committed.results[ref]
+    if rule.refused:
+        if checked.state == RuleState.ADDED:  # it had no route: leave nothing behind
+            undo_creations(compute, done, owner)
+        return route_outcome(ref, route, rule=rule, backend=claim.backend)
+    apply_in_order(compute, objects.after, owner, done)
+    changes = done + ([committed.change] if committed.change and rule.changed else [])
+    return route_outcome(ref, route, rule=rule, changes=changes, backend=claim.backend)
+
+
+def _unpublish(
+    decision: NotPublished,
+    claim: Claim,
+    checked: RuleResult,
+    backend: dict[str, Any] | None,
+    config: Config,
+    compute: ComputeClients,
+    settings: MapSettings,
+) -> RouteOutcome:
+    ref, owner = claim.ref, config.owner_id
+    objects = plan_objects(ref, None, backend, {}, owner_id=owner, security_policy=config.security_policy)
+    if config.dry_run or (checked.state == RuleState.ABSENT and objects.converged):
+        return route_outcome(
+            ref, decision, rule=checked, changes=objects.changes, backend=claim.backend, removed_paths=checked.paths
+        )
+    committed = writer_for(compute, settings).submit([claim])
+    done: list[Change] = []
+    apply_in_order(compute, objects.after, owner, done)
+    rule = committed.results[ref]
+    changes = ([committed.change] if committed.change and rule.changed else []) + done
+    return route_outcome(ref, decision, rule=rule, changes=changes, backend=claim.backend, removed_paths=checked.paths)
+
+
+def named(outcome: RouteOutcome, compute: ComputeClients, owner: str) -> RouteOutcome:
+    """The outcome with its holder (a backend service's path, as the planner sees it) named for people."""
+    if not outcome.holder:
+        return outcome
+    holder = name_holders(compute, outcome.holder, owner)
+    return dataclasses.replace(outcome, holder=holder, why=outcome.why.replace(outcome.holder, holder))
+
+
+def name_holders(compute: ComputeClients, holders: str, owner: str) -> str:
+    """`project/service` for a holder that is a backend service with runway's marker (with its owner when it is
+    another installation), the backend's name for anybody else's, the text as is for anything else."""
+    names = []
+    for holder in holders.split(", "):
+        parts = holder.split("/")
+        if len(parts) == 5 and parts[0] == "projects" and parts[3] == "backendServices":
+            found = get_backend_service(compute, parts[1], parts[4])
+            marker = parse_marker(found.get("description")) if found else None
+            if marker is None:
+                names.append(parts[4])
+            else:
+                names.append(str(marker.ref) + ("" if marker.owner == owner else f" (owner {marker.owner})"))
+        else:
+            names.append(holder)
+    return ", ".join(names)

@@ -1,0 +1,382 @@
+"""The sweep (`reconcile_all`, `python main.py reconcile`): every service in scope, each on its own.
+
+Events can be missed (a trigger deleted for a while, retention exceeded, runway installed after the services
+existed), so the sweep re-derives everything from live state:
+
+1. Observe runway's objects (backend services, NEGs) first, then the services: whatever an event publishes
+   after the first reads is not in them, so it is never mistaken for an orphan.
+2. Ingress for every service, concurrently and bounded.
+3. Decide every route; check every claim against the URL map together (conflicts among claimants are settled
+   by precedence before anything is made).
+4. Make each granted service's objects, concurrently and bounded. A service whose writes fail gets its own
+   `api_error` and is held (keeps what it has); the others go on.
+5. One URL-map commit for every claim, and removal of the rules of services not published any more.
+6. Remove what no rule needs (garbage collection), service by service.
+
+Killed at any point, the sweep loses nothing: objects made but not yet routed are found by the next one.
+Regions: the configured ones plus every region runway has a NEG in (triggers are global, so an event can publish
+anywhere; a sweep blind to a region would take its routes down).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .api_compute import AdoptionRefused, StaleObservation, get_url_map, list_backend_services, list_negs
+from .api_run import list_services, read_service
+from .apply_objects import apply_in_order, undo_creations
+from .apply_url_map import writer_for
+from .clients import ComputeClients
+from .config import Config
+from .decision_log import DecisionLog
+from .flow_ingress import enforce_ingress
+from .flow_routes import map_settings, named
+from .model import (
+    Action,
+    Change,
+    Claim,
+    Decision,
+    DesiredRoute,
+    Json,
+    NotPublished,
+    RouteInvalid,
+    RouteOutcome,
+    RuleResult,
+    RuleState,
+    ServiceFacts,
+    ServiceKey,
+    ServiceRef,
+)
+from .naming import backend_service_name, neg_name, parse_marker, service_backend_path
+from .plan_ingress import ALL, UNSPECIFIED
+from .plan_limits import WARN_FRACTION
+from .plan_objects import ObjectsPlan, neg_regions, plan_objects
+from .plan_outcome import route_outcome
+from .plan_route import decide_routes, installation_of, wants_publishing
+from .plan_url_map import plan_url_map
+from .route_log import log_route_outcome
+from .sweep_result import SweepResult
+
+if TYPE_CHECKING:
+    from google.cloud import run_v2
+
+CONCURRENCY = 8
+_PUBLISHED = (Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED)
+
+
+@dataclass
+class _Observed:
+    backends: dict[tuple[str, str], Json] = field(default_factory=dict)  # (project, name) -> any backend service
+    negs: dict[tuple[str, str, str], Json] = field(default_factory=dict)  # (project, region, name) -> any NEG
+    regions: dict[str, set[str]] = field(default_factory=dict)  # project -> regions swept
+    ours: dict[ServiceRef, set[str]] = field(default_factory=lambda: defaultdict(set))  # regions of our NEGs
+    services: list[ServiceFacts] = field(default_factory=list)
+
+
+@dataclass
+class _Service:
+    """One service's part of the sweep."""
+
+    ref: ServiceRef
+    decision: Decision
+    key: ServiceKey | str
+    objects: ObjectsPlan = field(default_factory=ObjectsPlan)
+    claim: Claim | None = None
+    checked: RuleResult | None = None
+    done: list[Change] = field(default_factory=list)
+    failed: bool = False
+
+
+def sweep(
+    *,
+    config: Config,
+    log: DecisionLog,
+    run: run_v2.ServicesClient,
+    compute: ComputeClients,
+    progress: Callable[[int, int], None] | None = None,
+    concurrency: int = CONCURRENCY,
+) -> SweepResult:
+    """Enforce ingress on every service, then make the load balancer match every route; log each decision."""
+    lb_project = config.require_project()
+    regions = config.require_regions()
+    settings = map_settings(config, lb_project, upkeep=True)
+    observed = _observe(config, run, compute, [lb_project], regions)
+    result = SweepResult(services=observed.services)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
+        _ingress_pass(observed.services, config, log, run, result, pool, progress)
+        services = _decide(observed, config, run)
+        url_map = get_url_map(compute, settings.project, settings.url_map)
+        claims = [s.claim for s in services if s.claim is not None]
+        for service, checked in _check(services, plan_url_map(url_map, claims, settings).results):
+            service.checked = checked
+            _plan_objects(service, observed, config)
+        _each(pool, [s for s in services if _makes(s)], lambda s: _make(s, compute, config, log, result))
+        committed = writer_for(compute, settings).commit_now(
+            [s.claim for s in services if s.claim is not None and not s.failed], dry_run=config.dry_run
+        )
+        result.usage = dict(committed.usage)
+        granted = [s for s in services if s.claim is not None and not s.failed]
+        for service in granted:
+            _after_commit(service, committed.results[service.ref], compute, config)
+        _each(
+            pool,
+            [s for s in granted if s.objects.after and not _refused(s)],
+            lambda s: _collect(s, compute, config, log, result),
+        )
+        if committed.change is not None:
+            result.changes.append(committed.change)
+        published: set[ServiceRef] = set()
+        for service in services:
+            result.changes += service.done if not config.dry_run else list(service.objects.changes)
+            if not service.failed:
+                outcome = _outcome(service, committed.results.get(service.ref), committed.change)
+                outcome = named(outcome, compute, config.owner_id)
+                if outcome.action in _PUBLISHED:
+                    published.add(service.ref)
+                result.decisions.append(log_route_outcome(log, service.key, outcome))
+    finally:
+        pool.shutdown(wait=True)
+    result.applied = not config.dry_run and bool(result.changes)
+    _report(result, observed, config, log, published)
+    return result
+
+
+# --- observe ----------------------------------------------------------------------------------------------------
+
+
+def _observe(
+    config: Config, run: run_v2.ServicesClient, compute: ComputeClients, projects: Sequence[str], regions: Iterable[str]
+) -> _Observed:
+    observed = _Observed()
+    for project in projects:
+        backends = list_backend_services(compute, project)
+        scope = set(regions)
+        for backend in backends:
+            observed.backends[(project, str(backend.get("name", "")))] = backend
+            marker = parse_marker(backend.get("description"))
+            if marker and marker.owner == config.owner_id:
+                observed.ours[marker.ref] |= neg_regions(backend)
+                scope |= neg_regions(backend)
+        observed.regions[project] = scope
+        for neg in list_negs(compute, project, scope):
+            region = str(neg.get("region", "")).rstrip("/").rsplit("/", 1)[-1]
+            observed.negs[(project, region, str(neg.get("name", "")))] = neg
+            marker = parse_marker(neg.get("description"))
+            if marker and marker.owner == config.owner_id:
+                observed.ours[marker.ref].add(region)
+        for region in sorted(scope):
+            observed.services += list_services(run, project, region)
+    return observed
+
+
+# --- ingress ----------------------------------------------------------------------------------------------------
+
+
+def _ingress_pass(
+    services: list[ServiceFacts],
+    config: Config,
+    log: DecisionLog,
+    run: run_v2.ServicesClient,
+    result: SweepResult,
+    pool: concurrent.futures.ThreadPoolExecutor,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    done = 0
+
+    def one(facts: ServiceFacts) -> None:
+        nonlocal done
+        try:
+            result.decisions.append(enforce_ingress(facts.key, client=run, config=config, log=log, facts=facts))
+        except errors.RunwayApiError as exc:
+            _failed(result, log, facts.key, exc, f"ingress of {facts.key.service}")
+        done += 1
+        if progress is not None:
+            progress(done, len(services))
+
+    list(pool.map(one, services))
+
+
+# --- decide -------------------------------------------------------------------------------------------------------
+
+
+def _decide(observed: _Observed, config: Config, run: run_v2.ServicesClient) -> list[_Service]:
+    owner = config.owner_id
+    mine = [f for f in observed.services if installation_of(f.labels) == owner]
+    decisions: dict[ServiceRef, Decision] = dict(decide_routes(mine, config.hosts))
+    keys = {f.key.ref: f.key for f in mine}
+    services = []
+    for ref in sorted(set(decisions) | set(observed.ours)):
+        decision = decisions.get(ref) or NotPublished(ref.project, ref.service)
+        if isinstance(decision, NotPublished) and ref in observed.ours and _still_wanted(ref, observed, run, owner):
+            continue  # labeled again since it was listed: its event publishes it
+        key: ServiceKey | str = keys.get(ref) or f"projects/{ref.project}/locations/-/services/{ref.service}"
+        service = _Service(ref, decision, key)
+        backend = service_backend_path(owner, ref)
+        if isinstance(decision, DesiredRoute):
+            service.claim = Claim(ref, backend, decision)
+        elif isinstance(decision, NotPublished) and ref in observed.ours:
+            service.claim = Claim(ref, backend, None)
+        services.append(service)
+    return services
+
+
+def _still_wanted(ref: ServiceRef, observed: _Observed, run: run_v2.ServicesClient, owner: str) -> bool:
+    """Before removing a route, read the service again where it had objects: an event may have labeled it since."""
+    for region in sorted(observed.ours[ref]):
+        facts = read_service(run, ServiceKey(ref.project, region, ref.service))
+        if facts and installation_of(facts.labels) == owner and wants_publishing(facts.labels):
+            return True
+    return False
+
+
+def _check(services: list[_Service], results: dict[ServiceRef, RuleResult] | Any) -> list[tuple[_Service, RuleResult]]:
+    return [(s, results[s.ref]) for s in services if s.claim is not None]
+
+
+def _plan_objects(service: _Service, observed: _Observed, config: Config) -> None:
+    ref, owner = service.ref, config.owner_id
+    if service.checked is not None and service.checked.refused:
+        service.claim = None  # refused before anything is made: it keeps what it has
+        return
+    route = service.decision if isinstance(service.decision, DesiredRoute) else None
+    backend = observed.backends.get((ref.project, backend_service_name(owner, ref.project, ref.service)))
+    regions = observed.regions.get(ref.project, set()) | observed.ours[ref] | (set(route.regions) if route else set())
+    negs = {r: observed.negs.get((ref.project, r, neg_name(owner, ref.project, r, ref.service))) for r in regions}
+    service.objects = plan_objects(ref, route, backend, negs, owner_id=owner, security_policy=config.security_policy)
+    if service.objects.squatters:
+        service.claim = None
+
+
+def _makes(service: _Service) -> bool:
+    return service.claim is not None and service.claim.route is not None and bool(service.objects.before)
+
+
+# --- apply ----------------------------------------------------------------------------------------------------------
+
+
+def _make(service: _Service, compute: ComputeClients, config: Config, log: DecisionLog, result: SweepResult) -> None:
+    if config.dry_run:
+        return
+    try:
+        apply_in_order(compute, service.objects.before, config.owner_id, service.done)
+    except AdoptionRefused as refused:
+        undo_creations(compute, service.done, config.owner_id)
+        service.done.clear()
+        service.objects = ObjectsPlan(squatters=(f"{refused.change.name} ({refused.holder})",))
+        service.claim = None
+    except (errors.RunwayApiError, StaleObservation) as exc:
+        service.failed = True
+        _failed(result, log, service.key, exc, f"objects of {service.ref}")
+
+
+def _after_commit(service: _Service, rule: RuleResult, compute: ComputeClients, config: Config) -> None:
+    if rule.refused and service.checked is not None and service.checked.state == RuleState.ADDED:
+        if not config.dry_run:
+            undo_creations(compute, service.done, config.owner_id)  # lost a race: leave nothing behind
+        service.done.clear()
+    service.checked = rule
+
+
+def _refused(service: _Service) -> bool:
+    return service.checked is not None and service.checked.refused
+
+
+def _collect(service: _Service, compute: ComputeClients, config: Config, log: DecisionLog, result: SweepResult) -> None:
+    if config.dry_run:
+        return
+    try:
+        apply_in_order(compute, service.objects.after, config.owner_id, service.done)
+    except (errors.RunwayApiError, StaleObservation) as exc:
+        service.failed = True
+        _failed(result, log, service.key, exc, f"removing objects of {service.ref}")
+
+
+def _each(pool: concurrent.futures.ThreadPoolExecutor, items: list[_Service], work: Callable[[_Service], None]) -> None:
+    """Run `work` on every item, bounded by the pool. Each catches its service's API failures; what escapes (a
+    configuration error, wrong for every service) stops the sweep once all have finished."""
+    for future in [pool.submit(work, item) for item in items]:
+        future.result()
+
+
+def _failed(result: SweepResult, log: DecisionLog, key: ServiceKey | str, exc: Exception, what: str) -> None:
+    temporary = bool(getattr(exc, "temporary", True))
+    name = key.name if isinstance(key, ServiceKey) else key
+    result.failures.append({"service": name, "error": str(exc), "retryable": temporary})
+    result.decisions.append(
+        log.decide(Action.API_ERROR, service=key, reason=str(exc), retryable=temporary, message=f"{what}: {exc}")
+    )
+
+
+# --- report -----------------------------------------------------------------------------------------------------------
+
+
+def _outcome(service: _Service, rule: RuleResult | None, map_change: Change | None) -> RouteOutcome:
+    changes = list(service.done if service.done else ())
+    if map_change is not None and rule is not None and rule.changed:
+        changes.append(map_change)
+    if isinstance(service.decision, RouteInvalid):
+        return route_outcome(service.ref, service.decision, rule=None)
+    return route_outcome(
+        service.ref,
+        service.decision,
+        rule=rule if rule is not None else service.checked,
+        changes=changes,
+        backend=service.claim.backend if service.claim else None,
+        squatters=service.objects.squatters,
+        removed_paths=rule.paths if rule is not None and rule.state == RuleState.REMOVED else (),
+    )
+
+
+def _report(
+    result: SweepResult, observed: _Observed, config: Config, log: DecisionLog, published: set[ServiceRef]
+) -> None:
+    """Budgets over the warning line, then the sweep's snapshot (posture and budgets), as decisions."""
+    budgets = result.budgets()
+    for name, budget in budgets.items():
+        if budget["fraction"] > WARN_FRACTION:
+            result.decisions.append(
+                log.decide(
+                    Action.BUDGET_WARNING,
+                    budget=name,
+                    used=budget["used"],
+                    limit=budget["limit"],
+                    fraction=budget["fraction"],
+                    where=budget["where"],
+                    message=f"URL map {config.url_map}: {name} at {budget['fraction']:.0%} of Google's limit",
+                )
+            )
+    result.posture = _posture(result, observed, config, published)
+    log.decide(
+        Action.SWEEP_SUMMARY,
+        posture=result.posture,
+        budgets=budgets,
+        services=len(result.services),
+        failures=len(result.failures),
+        message=f"swept {len(result.services)} services: {len(result.failures)} failed",
+    )
+
+
+def _posture(
+    result: SweepResult, observed: _Observed, config: Config, published: set[ServiceRef]
+) -> dict[str, dict[str, int]]:
+    """Per project, how many service copies are private, published, exempt (open by exemption) and open to all."""
+    remediated = {d["service"] for d in result.decisions if d["action"] == Action.INGRESS_REMEDIATED}
+    posture: dict[str, dict[str, int]] = defaultdict(lambda: {"private": 0, "published": 0, "exempt": 0, "open": 0})
+    for facts in observed.services:
+        counts = posture[facts.key.project]
+        is_open = facts.ingress in (ALL, UNSPECIFIED) and not (facts.key.name in remediated and not config.dry_run)
+        if facts.key.ref in published:
+            counts["published"] += 1
+        elif is_open and config.is_exempt(facts.key):
+            counts["exempt"] += 1
+        elif is_open:
+            counts["open"] += 1
+        else:
+            counts["private"] += 1
+    return dict(posture)
