@@ -22,6 +22,7 @@ from ..errors import ApiError, invalid
 from . import rules, urlmaps
 from .listing import list_body
 from .operations import WAIT_DEADLINE_SECONDS, Operations
+from .references import BASE_URL, Ref, check_name, collection_url, relative, scope_of
 from .store import (
     BACKEND_BUCKETS,
     BACKEND_SERVICES,
@@ -34,7 +35,6 @@ from .store import (
     Store,
     new_id,
 )
-from .urls import BASE_URL, Ref, check_name, collection_url, relative, scope_of
 
 if TYPE_CHECKING:
     from ..state import Emulator

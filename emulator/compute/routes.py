@@ -8,8 +8,8 @@ from flask import Blueprint, Response, request
 
 from ..app import json_response, request_json
 from ..errors import ApiError
+from .references import check_region
 from .store import BACKEND_SERVICES, COLLECTIONS, URL_MAPS, Collection
-from .urls import check_region
 
 if TYPE_CHECKING:
     from .api import ComputeApi

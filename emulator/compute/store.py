@@ -14,7 +14,7 @@ from typing import Any
 
 from ..clock import compute_timestamp, monotonic, now
 from ..errors import ApiError
-from .urls import BASE_URL, Ref, region_url
+from .references import BASE_URL, Ref, region_url
 
 Resource = dict[str, Any]
 

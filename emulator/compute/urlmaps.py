@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ApiError, invalid
+from .references import BASE_URL, NAME_PATTERN, parse_partial
 from .rules import Checked, bad_value, required
 from .store import BACKEND_BUCKETS, BACKEND_SERVICES, Resource, Store
-from .urls import BASE_URL, NAME_PATTERN, parse_partial
 
 MAX_SIZE_BYTES = 1024 * 1024  # "Individual URL maps are limited to 1 MB" (docs/google-apis.md §4)
 MAX_TESTS = 100
