@@ -13,12 +13,13 @@ import copy
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Blueprint, g, request
+from flask import g, request
 
-from ..context import principal
 from ..errors import ApiError, invalid
+from ..http import principal
+from ..runtime import Runtime
 from . import rules, urlmaps
 from .listing import list_body
 from .operations import WAIT_DEADLINE_SECONDS, Operations
@@ -35,9 +36,6 @@ from .store import (
     Store,
     new_id,
 )
-
-if TYPE_CHECKING:
-    from ..state import Emulator
 
 # Output-only fields beyond the common ones: dropped from request bodies, since clients echo what they read.
 _OUTPUT_ONLY: dict[str, frozenset[str]] = {
@@ -66,15 +64,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
 class ComputeApi:
     name = "compute"
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Runtime) -> None:
         self.emu = emu
         self.store = Store()
         self.operations = Operations()
-
-    def blueprint(self) -> Blueprint:
-        from .routes import blueprint
-
-        return blueprint(self)
 
     def reset(self) -> None:
         with self.emu.lock:
