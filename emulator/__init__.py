@@ -4,7 +4,7 @@ Production code never imports this package; tests and the demo do.
 """
 
 from .server import EmulatorServer
-from .settings import Settings
+from .settings import Settings, UrlMapLimits
 from .state import Emulator
 
-__all__ = ["Emulator", "EmulatorServer", "Settings"]
+__all__ = ["Emulator", "EmulatorServer", "Settings", "UrlMapLimits"]

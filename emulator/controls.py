@@ -63,6 +63,23 @@ def drain(emu: Emulator) -> dict[str, Any]:
     return {"drained": emu.eventarc.drain(timeout=timeout)}
 
 
+def set_settings(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    emu.configure_settings(request_json())
+    return emu.settings_snapshot()
+
+
+def get_settings(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    return emu.settings_snapshot()
+
+
+def restore_settings(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    emu.restore_settings()
+    return emu.settings_snapshot()
+
+
 TABLE = RouteTable(
     "emulator_controls",
     tuple(
@@ -76,6 +93,9 @@ TABLE = RouteTable(
             ("GET", "/faults", get_faults),
             ("DELETE", "/faults", clear_faults),
             ("POST", "/deliveries:drain", drain),
+            ("POST", "/settings", set_settings),
+            ("GET", "/settings", get_settings),
+            ("DELETE", "/settings", restore_settings),
         )
     ),
 )

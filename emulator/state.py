@@ -10,7 +10,7 @@ from .eventarc.api import EventarcApi
 from .logging.api import LoggingApi
 from .run.api import RunApi
 from .runtime import Runtime
-from .settings import Settings
+from .settings import Settings, UrlMapLimits
 
 
 class Api(Protocol):
@@ -47,6 +47,7 @@ class Emulator(Runtime):
                 api.reset()
             self.calls.clear()
             self.faults.clear()
+            self.restore_settings()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -56,4 +57,4 @@ class Emulator(Runtime):
         self.eventarc.close()
 
 
-__all__ = ["Api", "Emulator", "Settings"]
+__all__ = ["Api", "Emulator", "Settings", "UrlMapLimits"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from emulator import EmulatorServer
+from emulator import EmulatorServer, Settings, UrlMapLimits
 
 
 def assert_bad_param(reply: requests.Response, field: str, message: str) -> None:
@@ -150,3 +150,95 @@ def test_a_body_that_is_not_an_object_is_a_400(emulator: EmulatorServer) -> None
     reply = requests.post(f"{emulator.url}/_emulator/faults", json=[{"status": 503}], timeout=5)
     assert reply.status_code == 400
     assert reply.json()["error"]["message"] == "Invalid JSON payload received. Expected an object."
+
+
+# ---------------------------------------------------------------------------------------------- /_emulator/settings
+
+DEFAULT_LIMITS = {
+    "hostRulesAndPathMatchers": 1000,
+    "pathRulesPerPathMatcher": 1000,
+    "hostsPerHostRule": 1000,
+    "predicatesPerPathMatcher": 1000,
+    "backendsPerUrlMap": 2500,
+    "testsPerUrlMap": 100,
+    "bytes": 65536,
+}
+LIMIT_KEYS = ", ".join(DEFAULT_LIMITS)
+
+
+def settings(emulator: EmulatorServer, method: str = "GET", body: Any = None) -> requests.Response:
+    return requests.request(method, f"{emulator.url}/_emulator/settings", json=body, timeout=5)
+
+
+def test_settings_start_at_googles_url_map_limits(emulator: EmulatorServer) -> None:
+    assert settings(emulator).json() == {"urlMapLimits": DEFAULT_LIMITS}
+
+
+def test_a_partial_body_changes_only_its_keys_and_reset_restores(emulator: EmulatorServer) -> None:
+    reply = settings(emulator, "POST", {"urlMapLimits": {"testsPerUrlMap": 2, "bytes": "1048576"}})
+    changed = {**DEFAULT_LIMITS, "testsPerUrlMap": 2, "bytes": 1_048_576}
+    assert reply.json() == {"urlMapLimits": changed}
+    assert settings(emulator, "POST", {"urlMapLimits": {"hostsPerHostRule": 5}}).json() == {
+        "urlMapLimits": {**changed, "hostsPerHostRule": 5}
+    }
+    requests.post(f"{emulator.url}/_emulator/reset", timeout=5).raise_for_status()
+    assert settings(emulator).json() == {"urlMapLimits": DEFAULT_LIMITS}
+
+    settings(emulator, "POST", {"urlMapLimits": {"testsPerUrlMap": 2}})
+    assert settings(emulator, "DELETE").json() == {"urlMapLimits": DEFAULT_LIMITS}
+
+
+SETTINGS_CASES = [
+    ({"urlMapLimits": {"bytes": "big"}}, "urlMapLimits.bytes", "urlMapLimits.bytes: expected an integer, got 'big'"),
+    (
+        {"urlMapLimits": {"testsPerUrlMap": -1}},
+        "urlMapLimits.testsPerUrlMap",
+        "urlMapLimits.testsPerUrlMap: must be between 0 and 100000000, got -1",
+    ),
+    (
+        {"urlMapLimits": {"hostsPerHostRule": 1e308}},
+        "urlMapLimits.hostsPerHostRule",
+        "urlMapLimits.hostsPerHostRule: must be between 0 and 100000000, got 1e+308",
+    ),
+    (
+        {"urlMapLimits": {"hosts": 3}},
+        "urlMapLimits.hosts",
+        f"urlMapLimits.hosts: unknown field; known: {LIMIT_KEYS}",
+    ),
+    ({"urlMapLimits": 5}, "urlMapLimits", "urlMapLimits: expected a JSON object, got 5"),
+    ({"limits": {}}, "limits", "limits: unknown field; known: urlMapLimits"),
+]
+
+
+@pytest.mark.parametrize(("body", "field", "message"), SETTINGS_CASES, ids=[m for *_, m in SETTINGS_CASES])
+def test_bad_settings_are_a_400_naming_them(emulator: EmulatorServer, body: Any, field: str, message: str) -> None:
+    assert_bad_param(settings(emulator, "POST", body), field, message)
+
+
+def test_a_refused_settings_body_changes_nothing(emulator: EmulatorServer) -> None:
+    reply = settings(emulator, "POST", {"urlMapLimits": {"testsPerUrlMap": 2, "bytes": "x"}})
+    assert reply.status_code == 400
+    assert settings(emulator).json() == {"urlMapLimits": DEFAULT_LIMITS}
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [{"testsPerUrlMap": 2, "bytes": 1_048_576}, UrlMapLimits(tests_per_url_map=2, bytes=1_048_576)],
+    ids=["json-keys", "dataclass"],
+)
+def test_settings_in_python_take_the_same_limits(limits: Any) -> None:
+    expected = {**DEFAULT_LIMITS, "testsPerUrlMap": 2, "bytes": 1_048_576}
+    with EmulatorServer(settings=Settings(url_map_limits=limits)) as server:
+        assert settings(server).json() == {"urlMapLimits": expected}
+        settings(server, "POST", {"urlMapLimits": {"testsPerUrlMap": 7}})
+        server.emulator.reset()  # back to what the server was started with, not to Google's
+        assert settings(server).json() == {"urlMapLimits": expected}
+
+
+def test_bad_settings_in_python_are_a_value_error() -> None:
+    with pytest.raises(ValueError, match=r"^urlMapLimits.bytes: expected an integer, got 'big'$"):
+        Settings(url_map_limits={"bytes": "big"})
+    with pytest.raises(ValueError, match=r"^urlMapLimits.hosts: unknown field"):
+        Settings(url_map_limits={"hosts": 1})
+    with pytest.raises(ValueError, match=r"^urlMapLimits.bytes: must be between 0 and 100000000, got -1$"):
+        UrlMapLimits(bytes=-1)
