@@ -25,7 +25,6 @@ from .listing import list_body
 from .operations import WAIT_DEADLINE_SECONDS, Operations
 from .references import BASE_URL, Ref, check_name, collection_url, relative, scope_of
 from .store import (
-    BACKEND_BUCKETS,
     BACKEND_SERVICES,
     COMMON_OUTPUT_ONLY,
     NEGS,
@@ -34,17 +33,10 @@ from .store import (
     Collection,
     Resource,
     Store,
+    client_fields,
     new_id,
 )
 
-# Output-only fields beyond the common ones: dropped from request bodies, since clients echo what they read.
-_OUTPUT_ONLY: dict[str, frozenset[str]] = {
-    NEGS.name: frozenset({"region", "size", "zone"}),
-    BACKEND_SERVICES.name: frozenset({"usedBy", "securityPolicy", "edgeSecurityPolicy", "region"}),
-    URL_MAPS.name: frozenset({"status", "region"}),
-    SECURITY_POLICIES.name: frozenset({"labelFingerprint", "region"}),
-    BACKEND_BUCKETS.name: frozenset({"usedBy", "region"}),
-}
 _ZERO_UUID = uuid.UUID(int=0)
 
 
@@ -104,7 +96,7 @@ class ComputeApi:
 
     def validate_url_map(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.emu.lock:
-            return urlmaps.validate(self.store, project, body)
+            return urlmaps.validate(self.store, project, body, self.emu.url_map_limits)
 
     # -- writes ------------------------------------------------------------------------------------
 
@@ -113,7 +105,7 @@ class ComputeApi:
     ) -> dict[str, Any]:
         def apply(delay: float) -> Resource:
             ref = Ref(project, scope_of(region), collection.name, check_name(body.get("name")))
-            checked, refs = self._check(collection, project, self._client_fields(collection, body))
+            checked, refs = self._check(collection, project, client_fields(collection, body))
             return self.store.insert(ref, collection, checked, refs, delay)
 
         return self._write(project, region, "insert", request_id, apply)
@@ -129,8 +121,8 @@ class ComputeApi:
             self._check_fingerprint(current, body)
             if body.get("name") not in (None, name):
                 raise rules.bad_value("resource.name", body["name"], "The name of a resource cannot be changed.")
-            given = self._client_fields(collection, body)
-            wanted = merge_patch(self._client_fields(collection, current), given) if merge else given
+            given = client_fields(collection, body)
+            wanted = merge_patch(client_fields(collection, current), given) if merge else given
             wanted["name"] = name
             checked, refs = self._check(collection, project, wanted)
             if collection is BACKEND_SERVICES:
@@ -202,15 +194,10 @@ class ComputeApi:
         if collection is BACKEND_SERVICES:
             return rules.check_backend_service(self.store, body)
         if collection is URL_MAPS:
-            return urlmaps.check_url_map(self.store, project, body)
+            return urlmaps.check_url_map(self.store, project, body, self.emu.url_map_limits)
         if collection is SECURITY_POLICIES:
             return rules.check_security_policy(body)
         return rules.check_backend_bucket(body)
-
-    @staticmethod
-    def _client_fields(collection: Collection, body: Resource) -> Resource:
-        dropped = COMMON_OUTPUT_ONLY | _OUTPUT_ONLY[collection.name]
-        return {k: copy.deepcopy(v) for k, v in body.items() if k not in dropped and v is not None}
 
     @staticmethod
     def _check_fingerprint(current: Resource, body: Resource) -> None:
