@@ -4,6 +4,7 @@ Production code never imports this package; tests and the demo do.
 """
 
 from .server import EmulatorServer
-from .state import Emulator, Settings
+from .settings import Settings, UrlMapLimits
+from .state import Emulator
 
-__all__ = ["Emulator", "EmulatorServer", "Settings"]
+__all__ = ["Emulator", "EmulatorServer", "Settings", "UrlMapLimits"]

@@ -7,7 +7,7 @@ import signal
 import sys
 
 from .server import EmulatorServer
-from .state import Settings
+from .settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:

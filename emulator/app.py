@@ -1,90 +1,40 @@
-"""The Flask app: every emulated API behind one base URL, plus test controls under /_emulator/."""
+"""The Flask app: every emulated API behind one base URL, plus test controls under /_emulator/.
+
+The app imports the APIs' route tables; nothing in an API imports the app.
+"""
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .clock import now, rfc3339
-from .context import principal
+from .compute.routes import TABLE as COMPUTE_ROUTES
+from .controls import CONTROL_PREFIX
+from .controls import TABLE as CONTROL_ROUTES
 from .errors import ApiError
+from .eventarc.routes import TABLE as EVENTARC_ROUTES
+from .http import json_response, principal
+from .logging.routes import TABLE as LOGGING_ROUTES
+from .routing import RouteTable
+from .run.routes import TABLE as RUN_ROUTES
 from .state import Emulator
 
-CONTROL_PREFIX = "/_emulator"
+ROUTE_TABLES: dict[str, RouteTable] = {t.name: t for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES)}
 
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
-def request_json() -> dict[str, Any]:
-    """The JSON body of the request; an empty body is `{}`, anything else malformed is a 400."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, f"Invalid JSON payload received. {exc}") from exc
-    if not isinstance(body, dict):
-        raise ApiError(400, "Invalid JSON payload received. Expected an object.")
-    return body
-
-
-def _controls(emu: Emulator) -> Blueprint:
-    bp = Blueprint("emulator_controls", __name__, url_prefix=CONTROL_PREFIX)
-
-    @bp.get("/health")
-    def health() -> Response:
-        return json_response({"status": "ok", "apis": [api.name for api in emu.apis]})
-
-    @bp.post("/reset")
-    def reset() -> Response:
-        emu.reset()
-        return json_response({})
-
-    @bp.get("/state")
-    def state() -> Response:
-        return json_response(emu.snapshot())
-
-    @bp.get("/requests")
-    def requests_() -> Response:
-        since = int(request.args.get("since", "0") or 0)
-        return json_response({"requests": emu.calls.since(since)})
-
-    @bp.post("/faults")
-    def add_faults() -> Response:
-        emu.faults.configure(request_json())
-        return json_response(emu.faults.snapshot())
-
-    @bp.get("/faults")
-    def get_faults() -> Response:
-        return json_response(emu.faults.snapshot())
-
-    @bp.delete("/faults")
-    def clear_faults() -> Response:
-        emu.faults.clear()
-        return json_response(emu.faults.snapshot())
-
-    @bp.post("/deliveries:drain")
-    def drain() -> Response:
-        timeout = float(request.args.get("timeout", "30"))
-        return json_response({"drained": emu.eventarc.drain(timeout=timeout)})
-
-    return bp
+__all__ = ["CONTROL_PREFIX", "ROUTE_TABLES", "create_app"]
 
 
 def create_app(emu: Emulator) -> Flask:
     app = Flask("emulator", static_folder=None)  # no `/static/` route: the emulator serves only Google paths
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["emulator"] = emu
-    app.register_blueprint(_controls(emu))
+    app.register_blueprint(CONTROL_ROUTES.blueprint(emu))
+    # In `emu.apis` order: Cloud Run's v1 operations routes come before Eventarc's on the same path.
     for api in emu.apis:
-        app.register_blueprint(api.blueprint())
+        app.register_blueprint(ROUTE_TABLES[api.name].blueprint(api))
 
     @app.before_request
     def inject_faults() -> Response | None:

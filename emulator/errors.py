@@ -9,6 +9,7 @@ app picks by path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 RPC_STATUS_BY_HTTP = {
@@ -31,6 +32,7 @@ COMPUTE_REASON_BY_HTTP = {
     404: "notFound",
     409: "alreadyExists",
     412: "conditionNotMet",
+    413: "fieldSizeTooLarge",
     429: "rateLimitExceeded",
     500: "backendError",
     503: "backendError",
@@ -61,6 +63,7 @@ class ApiError(Exception):
         details: list[dict[str, Any]] | None = None,
         location: str | None = None,
         location_type: str | None = None,
+        more: Sequence[str] = (),
     ) -> None:
         message = message or DEFAULT_MESSAGE_BY_HTTP.get(code, "Error")
         super().__init__(message)
@@ -71,6 +74,13 @@ class ApiError(Exception):
         self.details = details or []
         self.location = location
         self.location_type = location_type
+        # Further problems of the same request and reason: Compute lists each in `errors` (production's 413
+        # fieldSizeTooLarge names every list that is too long); google.rpc shows only the first.
+        self.more = list(more)
+
+    @property
+    def messages(self) -> list[str]:
+        return [self.message, *self.more]
 
     def rpc_body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
@@ -86,7 +96,9 @@ class ApiError(Exception):
         return item
 
     def compute_body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "errors": [self.compute_error_item()]}}
+        items = [self.compute_error_item()]
+        items += [{"message": message, "domain": "global", "reason": self.reason} for message in self.more]
+        return {"error": {"code": self.code, "message": self.message, "errors": items}}
 
     def body_for_path(self, path: str) -> dict[str, Any]:
         return self.compute_body() if path.startswith("/compute/") else self.rpc_body()

@@ -8,10 +8,12 @@ from __future__ import annotations
 import random
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError, invalid
+from . import params
+from .errors import ApiError
 
 
 @dataclass
@@ -54,21 +56,21 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _random: random.Random = field(default_factory=random.Random)
 
-    def configure(self, body: dict[str, Any]) -> None:
-        """Add rules and set knobs from a POST /_emulator/faults body."""
-        if not isinstance(body, dict):
-            raise invalid("faults body must be a JSON object")
-        rules = [self._parse_rule(r) for r in body.get("rules", [])]
+    def configure(self, body: Any) -> None:
+        """Add rules and set knobs from a POST /_emulator/faults body; nothing changes unless all of it is valid."""
+        body = params.mapping(body, "", _KNOBS)
+        raw_rules = [] if body.get("rules") is None else body["rules"]
+        if not isinstance(raw_rules, list):
+            raise params.bad_param("rules", f"expected a list of fault rules, got {raw_rules!r}")
+        rules = [_parse_rule(raw, f"rules[{i}]") for i, raw in enumerate(raw_rules)]
+        knobs = {key: parse(body[key], key) for key, parse in _KNOB_PARSERS.items() if body.get(key) is not None}
         with self._lock:
             self.rules.extend(rules)
-            if "operationDelay" in body:
-                self.operation_delay = _non_negative(body["operationDelay"], "operationDelay")
-            if "duplicateDeliveries" in body:
-                self.duplicate_deliveries = int(_non_negative(body["duplicateDeliveries"], "duplicateDeliveries"))
-            if "latencyMs" in body:
-                self.latency_ms = int(_non_negative(body["latencyMs"], "latencyMs"))
-            if "seed" in body:
-                self.seed = int(body["seed"])
+            self.operation_delay = knobs.get("operationDelay", self.operation_delay)
+            self.duplicate_deliveries = knobs.get("duplicateDeliveries", self.duplicate_deliveries)
+            self.latency_ms = knobs.get("latencyMs", self.latency_ms)
+            if "seed" in knobs:
+                self.seed = knobs["seed"]
                 self._random.seed(self.seed)
 
     def clear(self) -> None:
@@ -106,39 +108,47 @@ class Faults:
                 "latencyMs": self.latency_ms,
             }
 
-    @staticmethod
-    def _parse_rule(raw: Any) -> FaultRule:
-        if not isinstance(raw, dict):
-            raise invalid("each fault rule must be a JSON object")
-        try:
-            path = re.compile(str(raw.get("path", ".*")))
-        except re.error as exc:
-            raise invalid(f"fault rule path is not a regular expression: {exc}") from exc
-        status = raw.get("status")
-        if status is not None and not (400 <= int(status) <= 599):
-            raise invalid("fault rule status must be a 4xx or 5xx HTTP status")
-        rate = float(raw.get("rate", 1.0))
-        if not 0.0 <= rate <= 1.0:
-            raise invalid("fault rule rate must be between 0 and 1")
-        count = raw.get("count")
-        return FaultRule(
-            method=str(raw.get("method", "*")).upper(),
-            path=path,
-            status=None if status is None else int(status),
-            rate=rate,
-            remaining=None if count is None else int(_non_negative(count, "count")),
-            latency_ms=int(_non_negative(raw.get("latencyMs", 0), "latencyMs")),
-            message=raw.get("message"),
-            asynchronous=bool(raw.get("asynchronous", False)),
-            reason=raw.get("reason"),
-        )
+
+# Bounds of the knobs: anything beyond them is a typo in a test, not a scenario (a test never waits 10 minutes).
+MAX_OPERATION_DELAY_S = 600
+MAX_LATENCY_MS = 60_000
+MAX_DUPLICATE_DELIVERIES = 10
+MAX_COUNT = 1_000_000_000
+_SEED_RANGE = 2**63
+_HTTP_METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+_KNOB_PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "operationDelay": lambda v, n: params.number(v, n, minimum=0, maximum=MAX_OPERATION_DELAY_S),
+    "duplicateDeliveries": lambda v, n: params.integer(v, n, minimum=0, maximum=MAX_DUPLICATE_DELIVERIES),
+    "latencyMs": lambda v, n: params.integer(v, n, minimum=0, maximum=MAX_LATENCY_MS),
+    "seed": lambda v, n: params.integer(v, n, minimum=-_SEED_RANGE, maximum=_SEED_RANGE - 1),
+}
+_KNOBS = ("rules", *_KNOB_PARSERS)
+_RULE_FIELDS = ("method", "path", "status", "rate", "count", "latencyMs", "message", "asynchronous", "reason")
 
 
-def _non_negative(value: Any, name: str) -> float:
+def _parse_rule(raw: Any, name: str) -> FaultRule:
+    rule = {k: v for k, v in params.mapping(raw, name, _RULE_FIELDS).items() if v is not None}
+    method = params.string(rule.get("method", "*"), f"{name}.method").upper()
+    if method not in _HTTP_METHODS:
+        raise params.bad_param(f"{name}.method", f"expected an HTTP method or '*', got {rule['method']!r}")
+    pattern = params.string(rule.get("path", ".*"), f"{name}.path")
     try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise invalid(f"{name} must be a number") from exc
-    if number < 0:
-        raise invalid(f"{name} must not be negative")
-    return number
+        path = re.compile(pattern)
+    except re.error as exc:
+        raise params.bad_param(f"{name}.path", f"not a regular expression: {exc}") from exc
+    status = rule.get("status")
+    count = rule.get("count")
+    message = rule.get("message")
+    reason = rule.get("reason")
+    return FaultRule(
+        method=method,
+        path=path,
+        status=None if status is None else params.integer(status, f"{name}.status", minimum=400, maximum=599),
+        rate=params.number(rule.get("rate", 1.0), f"{name}.rate", minimum=0, maximum=1),
+        remaining=None if count is None else params.integer(count, f"{name}.count", minimum=0, maximum=MAX_COUNT),
+        latency_ms=params.integer(rule.get("latencyMs", 0), f"{name}.latencyMs", minimum=0, maximum=MAX_LATENCY_MS),
+        message=None if message is None else params.string(message, f"{name}.message"),
+        asynchronous=params.boolean(rule.get("asynchronous", False), f"{name}.asynchronous"),
+        reason=None if reason is None else params.string(reason, f"{name}.reason"),
+    )

@@ -1,4 +1,4 @@
-"""List paging shared by every emulated API.
+"""List paging shared by every emulated API: page tokens, page sizes and the list envelope.
 
 Tokens are opaque to clients. The last page carries no token at all: the HTTP iterators of
 google-cloud-logging loop forever on `"nextPageToken": ""` (docs/google-apis.md §5.2).
@@ -7,7 +7,7 @@ google-cloud-logging loop forever on `"nextPageToken": ""` (docs/google-apis.md 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .errors import invalid
@@ -45,3 +45,26 @@ def page(
     chunk = list(items[start : start + size])
     end = start + len(chunk)
     return chunk, (_encode(end) if end < len(items) else None)
+
+
+def list_page(
+    items: Sequence[T],
+    key: str,
+    page_size: Any,
+    page_token: Any,
+    *,
+    default: int,
+    maximum: int,
+    render: Callable[[T], Any] | None = None,
+) -> dict[str, Any]:
+    """The list envelope of one page: `{key: [...], "nextPageToken": ...}`, each only when there is something in it.
+
+    `render` turns the page's items into JSON, so a list renders only what it answers with.
+    """
+    chunk, token = page(items, page_size, page_token, default=default, maximum=maximum)
+    body: dict[str, Any] = {}
+    if chunk:
+        body[key] = [render(item) for item in chunk] if render else chunk
+    if token:
+        body["nextPageToken"] = token
+    return body

@@ -7,7 +7,8 @@ import threading
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
-from .state import Emulator, Settings
+from .settings import Settings
+from .state import Emulator
 
 
 class _QuietHandler(WSGIRequestHandler):

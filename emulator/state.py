@@ -1,59 +1,35 @@
-"""The emulator's whole state: one object shared by every API and the test controls."""
+"""The whole emulator: the shared runtime and every API, with the reset and snapshot of the test controls."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flask import Blueprint
-
 from .audit import AdminActivity
-from .calls import CallLog
-from .faults import Faults
-
-DEFAULT_PRINCIPAL = "developer@example.com"
-
-
-@dataclass
-class Settings:
-    default_project: str = "runway-demo"
-    default_region: str = "us-central1"
-    # Eventarc retries a failed push with exponential backoff (production: 10 s to 600 s for 24 h,
-    # docs/google-apis.md §2.3); the emulator keeps the shape but compresses the clock so tests stay fast.
-    delivery_initial_backoff: float = 0.2
-    delivery_max_backoff: float = 5.0
-    delivery_max_attempts: int = 12
-    delivery_timeout: float = 30.0
+from .compute.api import ComputeApi
+from .eventarc.api import EventarcApi
+from .logging.api import LoggingApi
+from .run.api import RunApi
+from .runtime import Runtime
+from .settings import Settings, UrlMapLimits
 
 
 class Api(Protocol):
-    """One emulated Google API: routes, state, and the test-control hooks."""
+    """One emulated Google API: state and the test-control hooks (its routes are in its `routes.TABLE`)."""
 
     name: str
-
-    def blueprint(self) -> Blueprint: ...
 
     def reset(self) -> None: ...
 
     def snapshot(self) -> dict[str, Any]: ...
 
 
-class Emulator:
-    """Holds every emulated API. Handlers take `self.lock` for any read-modify-write of shared state."""
+class Emulator(Runtime):
+    """Holds every emulated API over one runtime (settings, lock, faults, call log)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        # Imported here: each API module imports this module for the type.
-        from .compute.api import ComputeApi
-        from .eventarc.api import EventarcApi
-        from .logging.api import LoggingApi
-        from .run.api import RunApi
-
-        self.settings = settings or Settings()
-        self.lock = threading.RLock()
-        self.calls = CallLog()
-        self.faults = Faults()
-        self.run = RunApi(self)
+        super().__init__(settings)
+        # Looked up on every write, not bound once: tests replace `record_admin_activity` to capture what is recorded.
+        self.run = RunApi(self, lambda activity: self.record_admin_activity(activity))
         self.compute = ComputeApi(self)
         self.logging = LoggingApi(self)
         self.eventarc = EventarcApi(self)
@@ -71,6 +47,7 @@ class Emulator:
                 api.reset()
             self.calls.clear()
             self.faults.clear()
+            self.restore_settings()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -78,3 +55,6 @@ class Emulator:
 
     def close(self) -> None:
         self.eventarc.close()
+
+
+__all__ = ["Api", "Emulator", "Settings", "UrlMapLimits"]

@@ -13,17 +13,18 @@ import copy
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Blueprint, g, request
+from flask import g, request
 
-from ..context import principal
 from ..errors import ApiError, invalid
+from ..http import principal
+from ..runtime import Runtime
 from . import rules, urlmaps
 from .listing import list_body
 from .operations import WAIT_DEADLINE_SECONDS, Operations
+from .references import BASE_URL, Ref, check_name, collection_url, relative, scope_of
 from .store import (
-    BACKEND_BUCKETS,
     BACKEND_SERVICES,
     COMMON_OUTPUT_ONLY,
     NEGS,
@@ -32,21 +33,10 @@ from .store import (
     Collection,
     Resource,
     Store,
+    client_fields,
     new_id,
 )
-from .urls import BASE_URL, Ref, check_name, collection_url, relative, scope_of
 
-if TYPE_CHECKING:
-    from ..state import Emulator
-
-# Output-only fields beyond the common ones: dropped from request bodies, since clients echo what they read.
-_OUTPUT_ONLY: dict[str, frozenset[str]] = {
-    NEGS.name: frozenset({"region", "size", "zone"}),
-    BACKEND_SERVICES.name: frozenset({"usedBy", "securityPolicy", "edgeSecurityPolicy", "region"}),
-    URL_MAPS.name: frozenset({"status", "region"}),
-    SECURITY_POLICIES.name: frozenset({"labelFingerprint", "region"}),
-    BACKEND_BUCKETS.name: frozenset({"usedBy", "region"}),
-}
 _ZERO_UUID = uuid.UUID(int=0)
 
 
@@ -66,15 +56,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
 class ComputeApi:
     name = "compute"
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Runtime) -> None:
         self.emu = emu
         self.store = Store()
         self.operations = Operations()
-
-    def blueprint(self) -> Blueprint:
-        from .routes import blueprint
-
-        return blueprint(self)
 
     def reset(self) -> None:
         with self.emu.lock:
@@ -111,7 +96,7 @@ class ComputeApi:
 
     def validate_url_map(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.emu.lock:
-            return urlmaps.validate(self.store, project, body)
+            return urlmaps.validate(self.store, project, body, self.emu.url_map_limits)
 
     # -- writes ------------------------------------------------------------------------------------
 
@@ -120,7 +105,7 @@ class ComputeApi:
     ) -> dict[str, Any]:
         def apply(delay: float) -> Resource:
             ref = Ref(project, scope_of(region), collection.name, check_name(body.get("name")))
-            checked, refs = self._check(collection, project, self._client_fields(collection, body))
+            checked, refs = self._check(collection, project, client_fields(collection, body))
             return self.store.insert(ref, collection, checked, refs, delay)
 
         return self._write(project, region, "insert", request_id, apply)
@@ -136,8 +121,8 @@ class ComputeApi:
             self._check_fingerprint(current, body)
             if body.get("name") not in (None, name):
                 raise rules.bad_value("resource.name", body["name"], "The name of a resource cannot be changed.")
-            given = self._client_fields(collection, body)
-            wanted = merge_patch(self._client_fields(collection, current), given) if merge else given
+            given = client_fields(collection, body)
+            wanted = merge_patch(client_fields(collection, current), given) if merge else given
             wanted["name"] = name
             checked, refs = self._check(collection, project, wanted)
             if collection is BACKEND_SERVICES:
@@ -209,15 +194,10 @@ class ComputeApi:
         if collection is BACKEND_SERVICES:
             return rules.check_backend_service(self.store, body)
         if collection is URL_MAPS:
-            return urlmaps.check_url_map(self.store, project, body)
+            return urlmaps.check_url_map(self.store, project, body, self.emu.url_map_limits)
         if collection is SECURITY_POLICIES:
             return rules.check_security_policy(body)
         return rules.check_backend_bucket(body)
-
-    @staticmethod
-    def _client_fields(collection: Collection, body: Resource) -> Resource:
-        dropped = COMMON_OUTPUT_ONLY | _OUTPUT_ONLY[collection.name]
-        return {k: copy.deepcopy(v) for k, v in body.items() if k not in dropped and v is not None}
 
     @staticmethod
     def _check_fingerprint(current: Resource, body: Resource) -> None:

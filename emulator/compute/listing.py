@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import invalid
-from ..paging import page
+from ..paging import list_page
 
 MAX_RESULTS = 500
 
@@ -101,7 +101,7 @@ def list_body(
     list_id: str,
     self_link: str | None,
 ) -> dict[str, Any]:
-    """The list envelope: `items` and `nextPageToken` only when there is something to put in them."""
+    """The list envelope: `kind`, `id`, then `items` and `nextPageToken` only when there is something in them."""
     selected = [item for item in items if parse_filter(args.get("filter"))(item)]
     order = (args.get("orderBy") or "name").strip()
     if order == "creationTimestamp desc":
@@ -117,12 +117,8 @@ def list_body(
         raise invalid(f"Invalid value for field 'maxResults': '{raw_max}'. Must be an integer.") from exc
     if not 0 <= max_results <= MAX_RESULTS:
         raise invalid(f"Invalid value for field 'maxResults': '{raw_max}'. Must be between 0 and {MAX_RESULTS}.")
-    chunk, token = page(selected, max_results, args.get("pageToken"), default=MAX_RESULTS, maximum=MAX_RESULTS)
     body: dict[str, Any] = {"kind": kind, "id": list_id}
-    if chunk:
-        body["items"] = chunk
-    if token:
-        body["nextPageToken"] = token
+    body |= list_page(selected, "items", max_results, args.get("pageToken"), default=MAX_RESULTS, maximum=MAX_RESULTS)
     if self_link is not None:
         body["selfLink"] = self_link
     return body

@@ -19,8 +19,8 @@ from typing import Any
 
 from ..clock import compute_timestamp, monotonic, now
 from ..errors import ApiError
+from .references import BASE_URL, region_url
 from .store import new_id
-from .urls import BASE_URL, region_url
 
 # operations.wait "returns … as DONE or … approach the 2 minute deadline" (docs/google-apis.md §3.4).
 WAIT_DEADLINE_SECONDS = 120.0

@@ -1,111 +1,160 @@
-"""The Compute v1 route table: REST paths of the discovery document → `ComputeApi` calls."""
+"""The Compute v1 route table: REST paths of the discovery document → `ComputeApi` calls.
+
+Every served method has its own rule. Catch-all rules behind them answer what the table does not serve: 404
+for a collection the emulator does not have, 501 for an unserved method of one it has, 405 for operations.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import request
 
-from ..app import json_response, request_json
 from ..errors import ApiError
-from .store import BACKEND_SERVICES, COLLECTIONS, URL_MAPS, Collection
-from .urls import check_region
-
-if TYPE_CHECKING:
-    from .api import ComputeApi
+from ..http import arg, request_json
+from ..routing import Route, RouteTable
+from .api import ComputeApi
+from .references import check_region
+from .store import BACKEND_BUCKETS, BACKEND_SERVICES, NEGS, SECURITY_POLICIES, URL_MAPS, Collection
 
 PREFIX = "/compute/v1/projects/<project>"
+GLOBAL = f"{PREFIX}/global"
+REGIONAL = f"{PREFIX}/regions/<region>"
 
-# (collection, method) pairs the emulator serves; the rest of each collection's surface answers 501.
-_GLOBAL_METHODS = {
-    "backendServices": {"insert", "get", "list", "delete", "patch", "update", "setSecurityPolicy"},
-    "urlMaps": {"insert", "get", "list", "delete", "patch", "update", "validate"},
-    "securityPolicies": {"insert", "get", "list", "delete"},
-    "backendBuckets": {"insert", "get", "list", "delete"},
+# The methods the emulator serves, per collection; the rest of each collection's surface answers 501.
+SERVED: dict[Collection, tuple[str, ...]] = {
+    NEGS: ("insert", "get", "list", "delete"),
+    BACKEND_SERVICES: ("insert", "get", "list", "delete", "patch", "update", "setSecurityPolicy"),
+    URL_MAPS: ("insert", "get", "list", "delete", "patch", "update", "validate"),
+    SECURITY_POLICIES: ("insert", "get", "list", "delete"),
+    BACKEND_BUCKETS: ("insert", "get", "list", "delete"),
 }
-_REGIONAL_METHODS = {"networkEndpointGroups": {"insert", "get", "list", "delete"}}
+
+
+def _scope(project: str, region: str | None) -> None:
+    if region:
+        check_region(project, region)
+
+
+# -- handlers: read the request, call the API ------------------------------------------------------------
+
+
+def list_resources(api: ComputeApi, project: str, collection: Collection, region: str | None = None) -> Any:
+    _scope(project, region)
+    return api.list(project, region, collection, request.args)
+
+
+def insert(api: ComputeApi, project: str, collection: Collection, region: str | None = None) -> Any:
+    _scope(project, region)
+    return api.insert(project, region, collection, request_json(), arg("requestId"))
+
+
+def get(api: ComputeApi, project: str, collection: Collection, name: str, region: str | None = None) -> Any:
+    _scope(project, region)
+    return api.get(project, region, collection, name)
+
+
+def delete(api: ComputeApi, project: str, collection: Collection, name: str, region: str | None = None) -> Any:
+    _scope(project, region)
+    return api.delete(project, region, collection, name, arg("requestId"))
+
+
+def patch(api: ComputeApi, project: str, collection: Collection, name: str) -> Any:
+    return api.modify(project, collection, name, request_json(), arg("requestId"), merge=True)
+
+
+def update(api: ComputeApi, project: str, collection: Collection, name: str) -> Any:
+    return api.modify(project, collection, name, request_json(), arg("requestId"), merge=False)
+
+
+def set_security_policy(api: ComputeApi, project: str, collection: Collection, name: str) -> Any:
+    return api.set_security_policy(project, name, request_json(), arg("requestId"))
+
+
+def validate(api: ComputeApi, project: str, collection: Collection, name: str) -> Any:
+    return api.validate_url_map(project, request_json())
+
+
+def list_operations(api: ComputeApi, project: str, region: str | None = None) -> Any:
+    _scope(project, region)
+    return api.list_operations(project, region, request.args)
+
+
+def get_operation(api: ComputeApi, project: str, name: str, region: str | None = None) -> Any:
+    _scope(project, region)
+    return api.get_operation(project, region, name)
+
+
+def delete_operation(api: ComputeApi, project: str, name: str, region: str | None = None) -> Any:
+    _scope(project, region)
+    api.delete_operation(project, region, name)
+    return {}  # the python client parses the body as JSON, so never an empty one
+
+
+def wait_operation(api: ComputeApi, project: str, name: str, region: str | None = None) -> Any:
+    _scope(project, region)
+    return api.wait_operation(project, region, name)
+
+
 _ITEM_METHODS = {"GET": "get", "DELETE": "delete", "PATCH": "patch", "PUT": "update"}
 
 
-def blueprint(api: ComputeApi) -> Blueprint:
-    bp = Blueprint("compute", __name__)
-
-    def collection_for(project: str, region: str | None, name: str, method: str) -> Collection:
-        served = _REGIONAL_METHODS if region else _GLOBAL_METHODS
-        if name not in served:
-            raise ApiError(404, f"The requested URL {request.path} was not found on this server.")
-        if method not in served[name]:
-            raise ApiError(501, f"compute.{name}.{method} is not implemented by the emulator.")
-        return COLLECTIONS[name]
-
-    def request_id() -> str | None:
-        return request.args.get("requestId") or None
-
-    def on_collection(project: str, region: str | None, collection: str) -> Response:
-        if region:
-            check_region(project, region)
-        if collection == "operations":
-            if request.method != "GET":
-                raise ApiError(405, "Method not allowed.")
-            return json_response(api.list_operations(project, region, request.args))
-        if request.method == "GET":
-            coll = collection_for(project, region, collection, "list")
-            return json_response(api.list(project, region, coll, request.args))
-        coll = collection_for(project, region, collection, "insert")
-        return json_response(api.insert(project, region, coll, request_json(), request_id()))
-
-    def on_item(project: str, region: str | None, collection: str, name: str) -> Response:
-        if region:
-            check_region(project, region)
-        if collection == "operations":
-            if request.method == "GET":
-                return json_response(api.get_operation(project, region, name))
-            if request.method == "DELETE":
-                api.delete_operation(project, region, name)
-                return json_response({})  # the python client parses the body as JSON, so never an empty one
-            raise ApiError(405, "Method not allowed.")
-        method = _ITEM_METHODS[request.method]
-        coll = collection_for(project, region, collection, method)
-        if method == "get":
-            return json_response(api.get(project, region, coll, name))
-        if method == "delete":
-            return json_response(api.delete(project, region, coll, name, request_id()))
-        return json_response(api.modify(project, coll, name, request_json(), request_id(), merge=method == "patch"))
-
-    def on_verb(project: str, region: str | None, collection: str, name: str, verb: str) -> Response:
-        if region:
-            check_region(project, region)
-        if collection == "operations" and verb == "wait":
-            return json_response(api.wait_operation(project, region, name))
-        coll = collection_for(project, region, collection, verb)
-        if coll is BACKEND_SERVICES and verb == "setSecurityPolicy":
-            return json_response(api.set_security_policy(project, name, request_json(), request_id()))
-        if coll is URL_MAPS and verb == "validate":
-            return json_response(api.validate_url_map(project, request_json()))
+def unserved(
+    api: ComputeApi,
+    project: str,
+    collection: str,
+    region: str | None = None,
+    name: str | None = None,
+    verb: str | None = None,
+) -> Any:
+    """What no rule of the table matched."""
+    _scope(project, region)
+    if collection == "operations" and verb is None:
+        raise ApiError(405, "Method not allowed.")
+    known = {c.name for c in SERVED if c.regional == bool(region)}
+    if collection not in known:
         raise ApiError(404, f"The requested URL {request.path} was not found on this server.")
+    method = verb or (_ITEM_METHODS[request.method] if name else {"GET": "list", "POST": "insert"}[request.method])
+    raise ApiError(501, f"compute.{collection}.{method} is not implemented by the emulator.")
 
-    @bp.route(f"{PREFIX}/global/<collection>", methods=["GET", "POST"])
-    def global_collection(project: str, collection: str) -> Response:
-        return on_collection(project, None, collection)
 
-    @bp.route(f"{PREFIX}/global/<collection>/<name>", methods=list(_ITEM_METHODS))
-    def global_item(project: str, collection: str, name: str) -> Response:
-        return on_item(project, None, collection, name)
+# -- the table -----------------------------------------------------------------------------------------
 
-    @bp.route(f"{PREFIX}/global/<collection>/<name>/<verb>", methods=["POST"])
-    def global_verb(project: str, collection: str, name: str, verb: str) -> Response:
-        return on_verb(project, None, collection, name, verb)
+_STANDARD = {
+    "list": ("GET", "", list_resources),
+    "insert": ("POST", "", insert),
+    "get": ("GET", "/<name>", get),
+    "delete": ("DELETE", "/<name>", delete),
+    "patch": ("PATCH", "/<name>", patch),
+    "update": ("PUT", "/<name>", update),
+}
+_CUSTOM = {"setSecurityPolicy": set_security_policy, "validate": validate}
 
-    @bp.route(f"{PREFIX}/regions/<region>/<collection>", methods=["GET", "POST"])
-    def regional_collection(project: str, region: str, collection: str) -> Response:
-        return on_collection(project, region, collection)
 
-    @bp.route(f"{PREFIX}/regions/<region>/<collection>/<name>", methods=list(_ITEM_METHODS))
-    def regional_item(project: str, region: str, collection: str, name: str) -> Response:
-        return on_item(project, region, collection, name)
+def _served_routes() -> list[Route]:
+    routes = []
+    for collection, methods in SERVED.items():
+        base = f"{REGIONAL if collection.regional else GLOBAL}/{collection.name}"
+        for method in methods:
+            verb, suffix, handler = _STANDARD.get(method) or ("POST", f"/<name>/{method}", _CUSTOM[method])
+            routes.append(Route(verb, base + suffix, handler, {"collection": collection}))
+    for scope in (GLOBAL, REGIONAL):
+        routes += [
+            Route("GET", f"{scope}/operations", list_operations),
+            Route("GET", f"{scope}/operations/<name>", get_operation),
+            Route("DELETE", f"{scope}/operations/<name>", delete_operation),
+            Route("POST", f"{scope}/operations/<name>/wait", wait_operation),
+        ]
+    return routes
 
-    @bp.route(f"{PREFIX}/regions/<region>/<collection>/<name>/<verb>", methods=["POST"])
-    def regional_verb(project: str, region: str, collection: str, name: str, verb: str) -> Response:
-        return on_verb(project, region, collection, name, verb)
 
-    return bp
+def _catch_all_routes() -> list[Route]:
+    return [
+        Route(method, f"{scope}/<collection>{suffix}", unserved, served=False)
+        for scope in (GLOBAL, REGIONAL)
+        for suffix, methods in (("", ("GET", "POST")), ("/<name>", tuple(_ITEM_METHODS)), ("/<name>/<verb>", ("POST",)))
+        for method in methods
+    ]
+
+
+TABLE = RouteTable("compute", tuple(_served_routes() + _catch_all_routes()))

@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from ..errors import ApiError, invalid
+from .references import NAME_PATTERN, Ref, parse_full, parse_partial
 from .store import NEGS, SECURITY_POLICIES, Resource, Store
-from .urls import NAME_PATTERN, Ref, parse_full, parse_partial
 
 Checked = tuple[Resource, frozenset[str]]
 

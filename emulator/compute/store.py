@@ -14,7 +14,7 @@ from typing import Any
 
 from ..clock import compute_timestamp, monotonic, now
 from ..errors import ApiError
-from .urls import BASE_URL, Ref, region_url
+from .references import BASE_URL, Ref, region_url
 
 Resource = dict[str, Any]
 
@@ -41,6 +41,20 @@ COLLECTIONS = {c.name: c for c in (NEGS, BACKEND_SERVICES, URL_MAPS, SECURITY_PO
 
 # Fields the server owns: dropped from every request body, whatever the client echoes back.
 COMMON_OUTPUT_ONLY = frozenset({"kind", "id", "selfLink", "selfLinkWithId", "creationTimestamp", "fingerprint"})
+# Output-only fields beyond the common ones: dropped from request bodies, since clients echo what they read.
+_OUTPUT_ONLY: dict[str, frozenset[str]] = {
+    NEGS.name: frozenset({"region", "size", "zone"}),
+    BACKEND_SERVICES.name: frozenset({"usedBy", "securityPolicy", "edgeSecurityPolicy", "region"}),
+    URL_MAPS.name: frozenset({"status", "region"}),
+    SECURITY_POLICIES.name: frozenset({"labelFingerprint", "region"}),
+    BACKEND_BUCKETS.name: frozenset({"usedBy", "region"}),
+}
+
+
+def client_fields(collection: Collection, body: Resource) -> Resource:
+    """A copy of the fields of `body` the client owns: output-only and null ones dropped."""
+    dropped = COMMON_OUTPUT_ONLY | _OUTPUT_ONLY[collection.name]
+    return {k: copy.deepcopy(v) for k, v in body.items() if k not in dropped and v is not None}
 
 
 def new_id() -> str:

@@ -1,5 +1,7 @@
 """URL map validation and the URL-map tests, as production runs them on insert, update, patch and validate.
 
+Google's size limits are checked first (`urlmap_limits`).
+
 A reference to a missing backend service or bucket is refused with 404 `notFound` (`The resource
 'projects/P/global/backendServices/BS' was not found`), the answer Terraform users report for URL maps
 that name a deleted backend, and the same answer a backend service gets for a missing NEG. docs/google-apis.md
@@ -14,12 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ApiError, invalid
+from ..settings import UrlMapLimits
+from . import urlmap_limits
+from .references import BASE_URL, NAME_PATTERN, parse_partial
 from .rules import Checked, bad_value, required
-from .store import BACKEND_BUCKETS, BACKEND_SERVICES, Resource, Store
-from .urls import BASE_URL, NAME_PATTERN, parse_partial
+from .store import BACKEND_BUCKETS, BACKEND_SERVICES, URL_MAPS, Resource, Store, client_fields
 
-MAX_SIZE_BYTES = 1024 * 1024  # "Individual URL maps are limited to 1 MB" (docs/google-apis.md §4)
-MAX_TESTS = 100
 VALIDATE_SCHEMES = ("EXTERNAL", "EXTERNAL_MANAGED", "LOAD_BALANCING_SCHEME_UNSPECIFIED")
 
 _NAME = re.compile(NAME_PATTERN)
@@ -33,9 +35,10 @@ _REFERENCE_KEYS = {
 }
 
 
-def check_url_map(store: Store, project: str, body: Resource) -> Checked:
-    """Validate a URL map for insert/update/patch: the first problem is the 400/404 production answers."""
-    _check_size(body)
+def check_url_map(store: Store, project: str, body: Resource, limits: UrlMapLimits) -> Checked:
+    """Validate a URL map for insert/update/patch (`body`: its client-owned fields, references as sent): the
+    413 of every limit it exceeds, else the first problem's 400/404, as production answers."""
+    urlmap_limits.check(body, project, limits)
     stored = json.loads(json.dumps(body))  # references are rewritten in place; never touch the caller's dict
     refs = _check_structure_and_references(store, project, stored)
     failures = run_tests(stored)
@@ -50,36 +53,28 @@ def check_url_map(store: Store, project: str, body: Resource) -> Checked:
     return stored, refs
 
 
-def validate(store: Store, project: str, body: Resource) -> dict[str, Any]:
+def validate(store: Store, project: str, body: Resource, limits: UrlMapLimits) -> dict[str, Any]:
     """The body of `urlMaps.validate`: load errors instead of HTTP errors, and every test failure."""
     resource = body.get("resource")
     if not isinstance(resource, dict):
         raise required("resource")
+    resource = client_fields(URL_MAPS, resource)
     schemes = body.get("loadBalancingSchemes") or []
     for i, scheme in enumerate(schemes):
         if scheme not in VALIDATE_SCHEMES:
             raise bad_value(f"loadBalancingSchemes[{i}]", scheme, f"Must be one of [{', '.join(VALIDATE_SCHEMES)}].")
     try:
-        _check_size(resource)
+        urlmap_limits.check(resource, project, limits)
         checked = json.loads(json.dumps(resource))
         refs = _check_structure_and_references(store, project, checked)
         _check_requested_schemes(store, refs, [s for s in schemes if s != "LOAD_BALANCING_SCHEME_UNSPECIFIED"])
     except ApiError as error:
-        return {"result": {"loadSucceeded": False, "loadErrors": [error.message], "testPassed": False}}
+        return {"result": {"loadSucceeded": False, "loadErrors": error.messages, "testPassed": False}}
     failures = [failure for _, failure in run_tests(checked)]
     result: dict[str, Any] = {"loadSucceeded": True, "testPassed": not failures}
     if failures:
         result["testFailures"] = failures
     return {"result": result}
-
-
-def _check_size(body: Resource) -> None:
-    size = len(json.dumps(body, separators=(",", ":")).encode())
-    if size > MAX_SIZE_BYTES:
-        raise invalid(
-            f"Invalid value for field 'resource': the URL map is {size} bytes; "
-            f"URL maps are limited to {MAX_SIZE_BYTES} bytes."
-        )
 
 
 # -- structure -----------------------------------------------------------------------------------------
@@ -119,10 +114,7 @@ def _check_structure_and_references(store: Store, project: str, um: Resource) ->
             raise required(f"{field}.pathMatcher")
         if matcher not in names:
             raise bad_value(f"{field}.pathMatcher", matcher, f"Path matcher '{matcher}' is not defined in the URL map.")
-    tests = _list(um, "tests", "resource")
-    if len(tests) > MAX_TESTS:
-        raise bad_value("resource.tests", f"{len(tests)} tests", f"A URL map can have at most {MAX_TESTS} tests.")
-    for i, test in enumerate(tests):
+    for i, test in enumerate(_list(um, "tests", "resource")):
         for key in ("host", "path"):
             if not test.get(key):
                 raise required(f"resource.tests[{i}].{key}")

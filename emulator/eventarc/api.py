@@ -10,22 +10,16 @@ import copy
 import secrets
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Blueprint, Response, request
-from werkzeug.routing import BaseConverter
-
-from ..app import json_response, request_json
 from ..clock import now, rfc3339
 from ..errors import ApiError, invalid
-from ..paging import page
+from ..paging import list_page
+from ..runtime import Runtime
 from .cloudevent import binary_request, event_attributes, event_locations
 from .delivery import Dispatcher
 from .matching import filters_match, location_matches
 from .triggers import TRIGGER_TYPE, build_trigger, check_location, check_trigger_id, not_found
-
-if TYPE_CHECKING:
-    from ..state import Emulator
 
 OPERATION_METADATA_TYPE = "type.googleapis.com/google.cloud.eventarc.v1.OperationMetadata"
 _ORDER_KEYS = {
@@ -38,25 +32,10 @@ _ORDER_KEYS = {
 }
 
 
-class OperationIdConverter(BaseConverter):
-    """Eventarc operation ids (`operation-1712345678901-5f3c...`), tried before any plain `<id>` segment.
-
-    On one base URL `/v1/projects/P/locations/L/operations/ID` is both Eventarc's and Cloud Run v1's route. The two
-    id spaces never overlap (Run's are UUIDs), so the lower weight lets Eventarc's ids reach this API.
-    """
-
-    regex = r"operation-[^/]+"
-    weight = 50
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").lower() == "true"
-
-
 class EventarcApi:
     name = "eventarc"
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Runtime) -> None:
         self.emu = emu
         self._lock = threading.Lock()
         self._triggers: dict[str, dict[str, Any]] = {}
@@ -123,63 +102,49 @@ class EventarcApi:
         """Every push attempt recorded since the last reset (trigger, eventId, copy, attempt, status/error...)."""
         return self.dispatcher.attempts()
 
-    # ------------------------------------------------------------------------------------------ the REST surface
+    # ------------------------------------------------------------------------------------------ the REST methods
 
-    def blueprint(self) -> Blueprint:
-        bp = Blueprint("eventarc", __name__)
-        bp.record_once(
-            lambda state: state.app.url_map.converters.setdefault("eventarc_operation", OperationIdConverter)
-        )
-        base = "/v1/projects/<project>/locations/<location>"
-        bp.add_url_rule(f"{base}/triggers", view_func=self._create, methods=["POST"])
-        bp.add_url_rule(f"{base}/triggers", view_func=self._list, methods=["GET"])
-        bp.add_url_rule(f"{base}/triggers/<trigger_id>", view_func=self._get, methods=["GET"])
-        bp.add_url_rule(f"{base}/triggers/<trigger_id>", view_func=self._delete, methods=["DELETE"])
-        # operations.list is not routed: its path is Cloud Run v1's operations.list too, and that route (registered
-        # first) answers it. Eventarc operations are done when returned; getting one by name is what clients do.
-        bp.add_url_rule(
-            f"{base}/operations/<eventarc_operation:operation_id>", view_func=self._operations_get, methods=["GET"]
-        )
-        return bp
-
-    def _create(self, project: str, location: str) -> Response:
+    def create_trigger(
+        self, project: str, location: str, trigger_id: str | None, body: dict[str, Any], *, validate_only: bool
+    ) -> dict[str, Any]:
         check_location(location)
-        trigger_id = check_trigger_id(request.args.get("triggerId"))
-        created = rfc3339(now())
-        trigger = build_trigger(project, location, trigger_id, request_json(), created)
-        if _truthy(request.args.get("validateOnly")):
-            return json_response(self._operation(project, location, "create", trigger, store=False))
+        trigger_id = check_trigger_id(trigger_id)
+        trigger = build_trigger(project, location, trigger_id, body, rfc3339(now()))
+        if validate_only:
+            return self._operation(project, location, "create", trigger, store=False)
         with self._lock:
             if trigger["name"] in self._triggers:
                 raise ApiError(409, f"Resource '{trigger['name']}' already exists")
             self._triggers[trigger["name"]] = trigger
-        return json_response(self._operation(project, location, "create", trigger))
+        return self._operation(project, location, "create", trigger)
 
-    def _get(self, project: str, location: str, trigger_id: str) -> Response:
+    def get_trigger(self, project: str, location: str, trigger_id: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{location}/triggers/{trigger_id}"
         with self._lock:
             trigger = self._triggers.get(name)
             if trigger is None:
                 raise not_found(name)
-            return json_response(copy.deepcopy(trigger))
+            return copy.deepcopy(trigger)
 
-    def _list(self, project: str, location: str) -> Response:
+    def list_triggers(
+        self,
+        project: str,
+        location: str,
+        filter_text: str | None,
+        order_by: str | None,
+        page_size: Any,
+        page_token: Any,
+    ) -> dict[str, Any]:
         if location != "-":
             check_location(location)
-        if request.args.get("filter"):
+        if filter_text:
             raise ApiError(501, "The emulator does not implement ListTriggers filter; filter on the client side")
         prefix = f"projects/{project}/locations/{location}/" if location != "-" else f"projects/{project}/"
         with self._lock:
             triggers = [copy.deepcopy(t) for n, t in self._triggers.items() if n.startswith(prefix)]
-        key, descending = self._order(request.args.get("orderBy"))
+        key, descending = self._order(order_by)
         triggers.sort(key=lambda t: t[key], reverse=descending)
-        chunk, token = page(
-            triggers, request.args.get("pageSize"), request.args.get("pageToken"), default=100, maximum=1000
-        )
-        result: dict[str, Any] = {"triggers": chunk} if chunk else {}
-        if token:
-            result["nextPageToken"] = token
-        return json_response(result)
+        return list_page(triggers, "triggers", page_size, page_token, default=100, maximum=1000)
 
     @staticmethod
     def _order(order_by: str | None) -> tuple[str, bool]:
@@ -191,10 +156,17 @@ class EventarcApi:
             raise invalid(f"Invalid orderBy '{order_by}': order by name, create_time or update_time, with desc")
         return key, len(first) == 2 and first[1].lower() == "desc"
 
-    def _delete(self, project: str, location: str, trigger_id: str) -> Response:
+    def delete_trigger(
+        self,
+        project: str,
+        location: str,
+        trigger_id: str,
+        etag: str | None,
+        *,
+        validate_only: bool,
+        allow_missing: bool,
+    ) -> dict[str, Any]:
         name = f"projects/{project}/locations/{location}/triggers/{trigger_id}"
-        etag = request.args.get("etag")
-        validate_only = _truthy(request.args.get("validateOnly"))
         with self._lock:
             trigger = self._triggers.get(name)
             if trigger is not None and etag and etag != trigger["etag"]:
@@ -203,10 +175,9 @@ class EventarcApi:
                 )
             if trigger is not None and not validate_only:
                 del self._triggers[name]
-        if trigger is None and not _truthy(request.args.get("allowMissing")):
+        if trigger is None and not allow_missing:
             raise not_found(name)
-        operation = self._operation(project, location, "delete", trigger, target=name, store=not validate_only)
-        return json_response(operation)
+        return self._operation(project, location, "delete", trigger, target=name, store=not validate_only)
 
     def _operation(
         self,
@@ -247,10 +218,10 @@ class EventarcApi:
                 self._operations[name] = operation
         return copy.deepcopy(operation)
 
-    def _operations_get(self, project: str, location: str, operation_id: str) -> Response:
+    def get_operation(self, project: str, location: str, operation_id: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{location}/operations/{operation_id}"
         with self._lock:
             operation = self._operations.get(name)
             if operation is None:
                 raise not_found(name)
-            return json_response(copy.deepcopy(operation))
+            return copy.deepcopy(operation)

@@ -16,14 +16,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
 from ..clock import now, rfc3339
-
-if TYPE_CHECKING:
-    from ..state import Settings
+from ..settings import Settings
 
 MAX_WORKERS = 64
 MAX_RECORDS = 10_000

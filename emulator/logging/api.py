@@ -5,22 +5,17 @@ from __future__ import annotations
 import copy
 import time
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Blueprint, Response, request
-
-from ..app import json_response, request_json
 from ..audit import AdminActivity
 from ..clock import now
 from ..errors import ApiError, invalid
-from ..paging import page
+from ..paging import list_page
+from ..runtime import Runtime
 from .audit_entry import build_audit_entry
 from .entries import EntryError, check_log_name, prepare
 from .query import FilterError, compile_filter
 from .store import LogStore
-
-if TYPE_CHECKING:
-    from ..state import Emulator
 
 MAX_FILTER_LENGTH = 20_000  # ListLogEntriesRequest.filter, logging.v2 discovery document
 PARTIAL_ERRORS_TYPE = "type.googleapis.com/google.logging.v2.WriteLogEntriesPartialErrors"
@@ -41,7 +36,7 @@ def _bad_request(field: str, message: str) -> ApiError:
 class LoggingApi:
     name = "logging"
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Runtime) -> None:
         self.emu = emu
         self.store = LogStore()
 
@@ -60,14 +55,6 @@ class LoggingApi:
         return {"entries": copy.deepcopy(self.store.all())}
 
     # ------------------------------------------------------------------------------------------ the REST surface
-
-    def blueprint(self) -> Blueprint:
-        bp = Blueprint("logging", __name__)
-        bp.add_url_rule("/v2/entries:write", view_func=self._write, methods=["POST"])
-        bp.add_url_rule("/v2/entries:list", view_func=self._list, methods=["POST"])
-        bp.add_url_rule("/v2/projects/<project>/logs", view_func=self._logs_list, methods=["GET"])
-        bp.add_url_rule("/v2/projects/<project>/logs/<path:log_id>", view_func=self._logs_delete, methods=["DELETE"])
-        return bp
 
     def write(self, body: dict[str, Any]) -> dict[str, Any]:
         """entries.write. Invalid entries fail the whole write unless partialSuccess, which keeps the valid ones."""
@@ -128,33 +115,14 @@ class LoggingApi:
                 f'Invalid orderBy "{body.get("orderBy")}": only "timestamp asc" and "timestamp desc" are supported',
             )
         entries = self.store.query(projects, predicate, descending=order.endswith("desc"))
-        chunk, token = page(entries, body.get("pageSize"), body.get("pageToken"), default=50, maximum=1000)
-        result: dict[str, Any] = {"entries": chunk} if chunk else {}
-        if token:
-            result["nextPageToken"] = token
-        return result
+        return list_page(entries, "entries", body.get("pageSize"), body.get("pageToken"), default=50, maximum=1000)
 
-    # ------------------------------------------------------------------------------------------ views
-
-    def _write(self) -> Response:
-        return json_response(self.write(request_json()))
-
-    def _list(self) -> Response:
-        return json_response(self.list_entries(request_json()))
-
-    def _logs_list(self, project: str) -> Response:
+    def list_logs(self, project: str, page_size: Any, page_token: Any) -> dict[str, Any]:
         names = self.store.log_names(project)
-        chunk, token = page(
-            names, request.args.get("pageSize"), request.args.get("pageToken"), default=100, maximum=1000
-        )
-        result: dict[str, Any] = {"logNames": chunk} if chunk else {}
-        if token:
-            result["nextPageToken"] = token
-        return json_response(result)
+        return list_page(names, "logNames", page_size, page_token, default=100, maximum=1000)
 
-    def _logs_delete(self, project: str, log_id: str) -> Response:
+    def delete_log(self, project: str, log_id: str) -> None:
         # Flask hands the path decoded; stored names keep the log id URL-encoded.
         log_name = f"projects/{project}/logs/{urllib.parse.quote(urllib.parse.unquote(log_id), safe='')}"
         if not self.store.delete_log(log_name):
             raise ApiError(404, f"Log {log_name} does not exist")
-        return json_response({})

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from ..audit import AdminActivity
-from ..context import caller_ip, principal, user_agent
+from ..http import caller_ip, principal, user_agent
 from .model import ServiceRecord
 
 V2_REQUEST = "type.googleapis.com/google.cloud.run.v2.{}Request"

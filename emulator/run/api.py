@@ -1,43 +1,34 @@
 """Cloud Run Admin API v2 and v1 (namespaces.services) over one store.
 
 Modules: `model` (store and write rules), `rules` (names, labels, annotations, versions), `enums`, `views` (v2
-rendering), `knative` (the v1 view), `v2`/`v1`/`operations` (routes), `activity` (audit entries).
+rendering), `knative` (the v1 view), `v2`/`v1`/`operations` (what each method does), `routes` (the route table
+and its handlers), `activity` (audit entries).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from flask import Blueprint
+from collections.abc import Callable
+from typing import Any
 
 from ..audit import AdminActivity
 from ..clock import rfc3339
-from . import operations, v1, v2
+from ..runtime import Runtime
 from .model import RunStore
 from .views import render_operation, render_service
-
-if TYPE_CHECKING:
-    from ..state import Emulator
 
 
 class RunApi:
     name = "run"
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Runtime, on_admin_activity: Callable[[AdminActivity], None]) -> None:
         self.emu = emu
         self.store = RunStore()
-
-    def blueprint(self) -> Blueprint:
-        bp = Blueprint("run", __name__)
-        v2.register(bp, self)
-        operations.register(bp, self)
-        v1.register(bp, self)
-        return bp
+        self._on_admin_activity = on_admin_activity
 
     def record(self, activity: AdminActivity) -> None:
         """Hand a successful write's audit entry to the pipeline; called after the write, outside the lock,
         because delivery may call back into the emulator."""
-        self.emu.record_admin_activity(activity)
+        self._on_admin_activity(activity)
 
     def reset(self) -> None:
         with self.emu.lock:

@@ -1,31 +1,24 @@
-"""Cloud Run Admin API v2: `projects.locations.services` routes."""
+"""Cloud Run Admin API v2: `projects.locations.services` create, list, get, patch and delete.
+
+The route handlers (`routes.py`) read the request; these functions apply it to the store and record the audit entry.
+"""
 
 from __future__ import annotations
 
 import copy
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from flask import Blueprint, Response, request
-
-from ..app import json_response, request_json
-from ..context import principal
 from ..errors import ApiError, invalid
-from ..paging import page
+from ..http import principal
+from ..paging import list_page
 from . import activity, rules
+from .api import RunApi
 from .enums import normalize_enums
 from .model import OUTPUT_ONLY, settable, validate_spec
 from .views import render_operation, render_service
-
-if TYPE_CHECKING:
-    from .api import RunApi
-
-PREFIX = "/v2/projects/<project>/locations/<location>"
-
-
-def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in ("true", "1")
 
 
 def _camel(segment: str) -> str:
@@ -65,112 +58,106 @@ def merge_update(current: dict[str, Any], incoming: dict[str, Any], update_mask:
     return merged
 
 
-def _incoming_service() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The request's Service: (the whole body, its settable fields with enums as names)."""
-    body = request_json()
+def incoming_service(body: dict[str, Any]) -> dict[str, Any]:
+    """A request's Service: its settable fields, with enums as names."""
     spec = settable(body)
     normalize_enums(spec)
-    return body, spec
+    return spec
 
 
-def register(bp: Blueprint, api: RunApi) -> None:
-    store, emu = api.store, api.emu
+def create(
+    api: RunApi, project: str, location: str, service_id: str | None, spec: dict[str, Any], *, validate_only: bool
+) -> dict[str, Any]:
+    service_id = service_id or f"service-{uuid.uuid4().hex[:8]}"
+    rules.check_service_id(service_id)
+    validate_spec(spec)
+    store, who = api.store, principal()
+    with api.emu.lock:
+        project = store.project_id(project)
+        if validate_only:
+            preview = store.preview_create(project, location, service_id, spec, {}, who)[1]
+            return render_operation(preview, force_done=True)
+        record, op = store.create(project, location, service_id, spec, {}, who, api.emu.faults.operation_delay)
+        reply = render_operation(op)
+    request_body = {"parent": f"projects/{project}/locations/{location}", "serviceId": service_id, "service": spec}
+    api.record(activity.v2(record, "CreateService", "create", request_body, op.name))
+    return reply
 
-    @bp.post(f"{PREFIX}/services")
-    def create_service(project: str, location: str) -> Response:
-        _, spec = _incoming_service()
-        service_id = request.args.get("serviceId") or f"service-{uuid.uuid4().hex[:8]}"
-        rules.check_service_id(service_id)
-        validate_spec(spec)
-        who = principal()
-        with emu.lock:
-            project = store.project_id(project)
-            if _flag("validateOnly"):
-                record, op = store.preview_create(project, location, service_id, spec, {}, who)
-                return json_response(render_operation(op, force_done=True))
-            record, op = store.create(project, location, service_id, spec, {}, who, emu.faults.operation_delay)
-            reply = render_operation(op)
-        request_body = {"parent": f"projects/{project}/locations/{location}", "serviceId": service_id, "service": spec}
-        api.record(activity.v2(record, "CreateService", "create", request_body, op.name))
-        return json_response(reply)
 
-    @bp.get(f"{PREFIX}/services")
-    def list_services(project: str, location: str) -> Response:
-        with emu.lock:
-            records = store.list(store.project_id(project), location)
-            chunk, token = page(
-                records, request.args.get("pageSize"), request.args.get("pageToken"), default=100, maximum=1000
-            )
-            body: dict[str, Any] = {}
-            if chunk:
-                body["services"] = [render_service(r) for r in chunk]
-        if token:
-            body["nextPageToken"] = token
-        return json_response(body)
+def list_services(api: RunApi, project: str, location: str, page_size: Any, page_token: Any) -> dict[str, Any]:
+    with api.emu.lock:
+        records = api.store.list(api.store.project_id(project), location)
+        return list_page(records, "services", page_size, page_token, default=100, maximum=1000, render=render_service)
 
-    @bp.get(f"{PREFIX}/services/<service>")
-    def get_service(project: str, location: str, service: str) -> Response:
-        _no_custom_method(service)
-        with emu.lock:
-            return json_response(render_service(store.get(store.project_id(project), location, service)))
 
-    @bp.patch(f"{PREFIX}/services/<service>")
-    def update_service(project: str, location: str, service: str) -> Response:
-        _no_custom_method(service)
-        body, incoming = _incoming_service()
-        validate_only, who = _flag("validateOnly"), principal()
-        permission = "update"
-        with emu.lock:
-            project = store.project_id(project)
-            record = store.services.get((project, location, service))
-            if record is None:
-                if not _flag("allowMissing"):
-                    store.get(project, location, service)  # raises Google's NOT_FOUND
-                # allowMissing: an upsert; "the caller must have 'run.services.create'" (run.v2.json).
-                rules.check_service_id(service)
-                validate_spec(incoming)
-                permission = "create"
-                if validate_only:
-                    return json_response(
-                        render_operation(
-                            store.preview_create(project, location, service, incoming, {}, who)[1], force_done=True
-                        )
-                    )
-                record, op = store.create(project, location, service, incoming, {}, who, emu.faults.operation_delay)
-            else:
-                rules.check_version(service, body.get("etag"), record.version)
-                spec = merge_update(record.spec, incoming, request.args.get("updateMask"))
-                validate_spec(spec)
-                force = _flag("forceNewRevision")
-                if validate_only:
-                    preview = store.preview_update(record, spec, record.v1_extra, who, force_new_revision=force)
-                    return json_response(render_operation(store.preview_operation(preview), force_done=True))
-                op = store.update(
-                    record, spec, record.v1_extra, who, emu.faults.operation_delay, force_new_revision=force
-                )
-            reply = render_operation(op)
-        request_body: dict[str, Any] = {"service": {"name": record.name, **incoming}}
-        for param in ("updateMask", "allowMissing", "forceNewRevision"):
-            if request.args.get(param):
-                request_body[param] = request.args[param]
-        api.record(activity.v2(record, "UpdateService", permission, request_body, op.name))
-        return json_response(reply)
+def get(api: RunApi, project: str, location: str, service: str) -> dict[str, Any]:
+    _no_custom_method(service)
+    with api.emu.lock:
+        return render_service(api.store.get(api.store.project_id(project), location, service))
 
-    @bp.delete(f"{PREFIX}/services/<service>")
-    def delete_service(project: str, location: str, service: str) -> Response:
-        _no_custom_method(service)
-        with emu.lock:
-            project = store.project_id(project)
-            record = store.get(project, location, service)
-            etag = request.args.get("etag")
-            rules.check_version(service, etag, record.version)
-            if _flag("validateOnly"):
-                return json_response(render_operation(store.preview_delete(record), force_done=True))
-            op = store.delete(record, emu.faults.operation_delay)
-            reply = render_operation(op)
-        request_body = {"name": record.name, **({"etag": etag} if etag else {})}
-        api.record(activity.v2(record, "DeleteService", "delete", request_body, op.name))
-        return json_response(reply)
+
+@dataclass(frozen=True)
+class Update:
+    """What a PATCH asks for, from its body and query parameters."""
+
+    body: dict[str, Any]  # as sent: its etag is checked
+    incoming: dict[str, Any]  # its settable fields, enums as names
+    update_mask: str | None
+    allow_missing: bool
+    force_new_revision: bool
+    validate_only: bool
+    logged_params: dict[str, str]  # the query parameters the audit entry's request shows
+
+
+def update(api: RunApi, project: str, location: str, service: str, patch: Update) -> dict[str, Any]:
+    _no_custom_method(service)
+    store, who, delay = api.store, principal(), api.emu.faults.operation_delay
+    permission = "update"
+    with api.emu.lock:
+        project = store.project_id(project)
+        record = store.services.get((project, location, service))
+        if record is None:
+            if not patch.allow_missing:
+                store.get(project, location, service)  # raises Google's NOT_FOUND
+            # allowMissing: an upsert; "the caller must have 'run.services.create'" (run.v2.json).
+            rules.check_service_id(service)
+            validate_spec(patch.incoming)
+            permission = "create"
+            if patch.validate_only:
+                preview = store.preview_create(project, location, service, patch.incoming, {}, who)[1]
+                return render_operation(preview, force_done=True)
+            record, op = store.create(project, location, service, patch.incoming, {}, who, delay)
+        else:
+            rules.check_version(service, patch.body.get("etag"), record.version)
+            spec = merge_update(record.spec, patch.incoming, patch.update_mask)
+            validate_spec(spec)
+            force = patch.force_new_revision
+            if patch.validate_only:
+                preview = store.preview_update(record, spec, record.v1_extra, who, force_new_revision=force)
+                return render_operation(store.preview_operation(preview), force_done=True)
+            op = store.update(record, spec, record.v1_extra, who, delay, force_new_revision=force)
+        reply = render_operation(op)
+    request_body: dict[str, Any] = {"service": {"name": record.name, **patch.incoming}, **patch.logged_params}
+    api.record(activity.v2(record, "UpdateService", permission, request_body, op.name))
+    return reply
+
+
+def delete(
+    api: RunApi, project: str, location: str, service: str, etag: str | None, *, validate_only: bool
+) -> dict[str, Any]:
+    _no_custom_method(service)
+    store = api.store
+    with api.emu.lock:
+        project = store.project_id(project)
+        record = store.get(project, location, service)
+        rules.check_version(service, etag, record.version)
+        if validate_only:
+            return render_operation(store.preview_delete(record), force_done=True)
+        op = store.delete(record, api.emu.faults.operation_delay)
+        reply = render_operation(op)
+    request_body = {"name": record.name, **({"etag": etag} if etag else {})}
+    api.record(activity.v2(record, "DeleteService", "delete", request_body, op.name))
+    return reply
 
 
 _CUSTOM_METHOD = re.compile(r":(\w+)$")

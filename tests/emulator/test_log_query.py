@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.logging.query import (
+from emulator.logging.query import compile_filter
+from emulator.logging.query_parser import (
     And,
     Compare,
     FilterError,
@@ -12,7 +13,6 @@ from emulator.logging.query import (
     Not,
     Or,
     Search,
-    compile_filter,
     parse,
     parse_timestamp,
 )

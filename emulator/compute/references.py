@@ -1,4 +1,4 @@
-"""Resource names, paths and URLs as Compute prints and accepts them.
+"""How a Compute resource is named and referred to: name rules, paths and URLs, as Compute prints and accepts them.
 
 Compute stores references as full `https://www.googleapis.com/compute/v1/projects/...` URLs whatever the
 caller sent, so every comparison in the emulator is done on the relative path (`projects/P/...`) and every

@@ -1,0 +1,42 @@
+"""What every emulated API shares: the settings, one lock, the faults, the call log and the run-time settings.
+
+The APIs take a `Runtime`; `state.Emulator` is the runtime plus the APIs. So an API module never imports the
+module that assembles the APIs, and the import graph stays acyclic.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from . import params
+from .calls import CallLog
+from .faults import Faults
+from .settings import Settings, UrlMapLimits
+
+
+class Runtime:
+    """Handlers take `self.lock` for any read-modify-write of shared state."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.lock = threading.RLock()
+        self.calls = CallLog()
+        self.faults = Faults()
+        self._initial_limits = self.settings.limits
+        self.url_map_limits = self._initial_limits  # replaced whole, never mutated: readers need no lock
+
+    def configure_settings(self, body: Any) -> None:
+        """Apply a `POST /_emulator/settings` body; nothing changes unless all of it is valid."""
+        body = params.mapping(body, "", ("urlMapLimits",))
+        if "urlMapLimits" in body:
+            self.url_map_limits = self.url_map_limits.updated(body["urlMapLimits"])
+
+    def restore_settings(self) -> None:
+        self.url_map_limits = self._initial_limits
+
+    def settings_snapshot(self) -> dict[str, Any]:
+        return {"urlMapLimits": self.url_map_limits.to_json()}
+
+
+__all__ = ["Runtime", "Settings", "UrlMapLimits"]
