@@ -22,7 +22,7 @@ def handle_service_event(
     headers: Mapping[str, str] | None,
     work: Work,
     *,
-    handles_deletes: bool,
+    verbs: frozenset[str],
     stage: Stage,
     config: Config | None = None,
 ) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def handle_service_event(
     try:
         config = config or load_config()
         log = log.bind(dry_run=config.dry_run, project=log.project or config.project)
-        return _handle(decoded, config, log, work, handles_deletes, stage)
+        return _handle(decoded, config, log, work, verbs, stage)
     except ConfigError as exc:
         log_misconfiguration(log, exc, service=getattr(decoded, "key", None))
         raise
@@ -61,7 +61,7 @@ def log_misconfiguration(log: DecisionLog, exc: ConfigError, service: Any = None
 
 
 def _handle(
-    decoded: events.Decoded, config: Config, log: DecisionLog, work: Work, handles_deletes: bool, stage: Stage
+    decoded: events.Decoded, config: Config, log: DecisionLog, work: Work, verbs: frozenset[str], stage: Stage
 ) -> dict[str, Any]:
     if isinstance(decoded, events.Invalid):
         return log.decide(Action.EVENT_INVALID, reason=decoded.reason, message=f"malformed event: {decoded.reason}")
@@ -69,13 +69,9 @@ def _handle(
         return log.decide(
             Action.EVENT_IGNORED, service=decoded.key, reason=decoded.reason, message=f"not handled: {decoded.reason}"
         )
-    if decoded.verb == "delete" and not handles_deletes:
-        return log.decide(
-            Action.EVENT_IGNORED,
-            service=decoded.key,
-            reason="service deleted",
-            message=f"{decoded.key.service} was deleted: no ingress to enforce",
-        )
+    if decoded.verb not in verbs:
+        reason = f"a {decoded.verb} is nothing this function acts on"
+        return log.decide(Action.EVENT_IGNORED, service=decoded.key, reason=reason, message=f"not handled: {reason}")
     wanted = stage(decoded)
     if not decoded.acted_on_by(wanted):
         other = "last" if wanted == "first" else "first"

@@ -13,10 +13,12 @@ from shared.flow_ingress import enforce_ingress
 from ._invocation import handle_service_event
 
 FUNCTION = "enforce_ingress"
+# A deleted service has no ingress; who may invoke it is not ingress.
+VERBS = frozenset({"create", "update"})
 
 
 def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config | None = None) -> dict[str, Any]:
-    return handle_service_event(FUNCTION, event, headers, _enforce, handles_deletes=False, stage=_stage, config=config)
+    return handle_service_event(FUNCTION, event, headers, _enforce, verbs=VERBS, stage=_stage, config=config)
 
 
 def _stage(event: events.ServiceEvent) -> str:

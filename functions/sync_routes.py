@@ -13,10 +13,11 @@ from shared.flow_routes import sync_service
 from ._invocation import handle_service_event
 
 FUNCTION = "sync_routes"
+VERBS = frozenset({"create", "update", "delete", "iam"})
 
 
 def handle(event: Any, headers: Mapping[str, str] | None = None, config: Config | None = None) -> dict[str, Any]:
-    return handle_service_event(FUNCTION, event, headers, _sync, handles_deletes=True, stage=_stage, config=config)
+    return handle_service_event(FUNCTION, event, headers, _sync, verbs=VERBS, stage=_stage, config=config)
 
 
 def _stage(event: events.ServiceEvent) -> str:
@@ -32,4 +33,5 @@ def _sync(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[
         log=log,
         run=clients.run_services(config.api_endpoint),
         compute=clients.compute(config.api_endpoint),
+        recheck_access=event.verb == "iam",
     )

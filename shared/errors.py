@@ -234,6 +234,8 @@ def _from_status(
         return make(ResourceNotReady, not_ready)
     if code in (401, 403):
         return make(PermissionDenied)
+    if code == 501:
+        return make(InvalidRequest)  # not implemented: no retry will change that
     if code in (408, 499) or (code is not None and code >= 500):
         return make(ServerError)
     if code is not None and 400 <= code < 500:

@@ -34,6 +34,7 @@ from .apply_url_map import writer_for
 from .clients import ComputeClients
 from .config import Config
 from .decision_log import DecisionLog
+from .flow_status import report_route
 from .model import (
     Action,
     Change,
@@ -45,6 +46,7 @@ from .model import (
     RouteOutcome,
     RuleResult,
     RuleState,
+    ServiceFacts,
     ServiceKey,
     ServiceRef,
 )
@@ -54,7 +56,6 @@ from .plan_objects import is_ours, neg_regions, plan_objects
 from .plan_outcome import route_outcome
 from .plan_route import decide_route, installation_of
 from .plan_url_map import MapSettings, plan_url_map
-from .route_log import log_route_outcome
 
 if TYPE_CHECKING:
     from google.cloud import run_v2
@@ -90,20 +91,28 @@ class Routed:
     outcome: RouteOutcome
     key: ServiceKey
     ignored: str | None = None  # a reason the service is none of this installation's business
+    copies: tuple[ServiceFacts, ...] = ()  # this installation's copies of the service, one per region read
 
 
 def sync_service(
-    key: ServiceKey, *, config: Config, log: DecisionLog, run: run_v2.ServicesClient, compute: ComputeClients
+    key: ServiceKey,
+    *,
+    config: Config,
+    log: DecisionLog,
+    run: run_v2.ServicesClient,
+    compute: ComputeClients,
+    recheck_access: bool = False,
 ) -> dict[str, Any]:
-    """Make the load balancer match one service's labels; log and return the decision."""
+    """Make the load balancer match one service's labels; log the decision, write the route status on the
+    service, and return the decision. `recheck_access`: the event changed who may invoke the service."""
     if key.project.isdigit() and (live := read_service(run, key)) is not None:
         # The event named the project by number; names and markers use the project id the API answers with.
         key = dataclasses.replace(key, project=live.key.project)
     with service_lock(key.ref):
         routed = _with_retries(lambda: _sync_once(key, config, run, compute), key)
-    if routed.ignored:
-        return log.decide(Action.EVENT_IGNORED, service=key, reason=routed.ignored, message=routed.ignored)
-    return log_route_outcome(log, key, routed.outcome)
+        if routed.ignored:
+            return log.decide(Action.EVENT_IGNORED, service=key, reason=routed.ignored, message=routed.ignored)
+        return report_route(routed.outcome, key, routed.copies, config, log, run, recheck_access=recheck_access)
 
 
 def _with_retries(attempt: Any, key: ServiceKey) -> Routed:
@@ -134,14 +143,14 @@ def _sync_once(key: ServiceKey, config: Config, run: run_v2.ServicesClient, comp
     settings = map_settings(config, config.lb_project(key))
     url_map = get_url_map(compute, settings.project, settings.url_map)
     if isinstance(decision, RouteInvalid):
-        return Routed(route_outcome(ref, decision, rule=None), key)
+        return Routed(route_outcome(ref, decision, rule=None), key, copies=tuple(mine))
     claim = Claim(ref, backend_path, decision if isinstance(decision, DesiredRoute) else None)
     checked = plan_url_map(url_map, [claim], settings).results[ref]
     if isinstance(decision, DesiredRoute):
         outcome = _publish(decision, claim, checked, backend, config, compute, settings)
     else:
         outcome = _unpublish(decision, claim, checked, backend, config, compute, settings)
-    return Routed(named(outcome, compute, owner), key)
+    return Routed(named(outcome, compute, owner), key, copies=tuple(mine))
 
 
 def _publish(

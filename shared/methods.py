@@ -15,6 +15,9 @@ V1_DELETE = "google.cloud.run.v1.Services.DeleteService"
 V2_CREATE = "google.cloud.run.v2.Services.CreateService"
 V2_UPDATE = "google.cloud.run.v2.Services.UpdateService"
 V2_DELETE = "google.cloud.run.v2.Services.DeleteService"
+# Who may invoke a service changes its route status (reachable or not), not its ingress.
+V1_SET_IAM = "google.cloud.run.v1.Services.SetIamPolicy"
+V2_SET_IAM = "google.cloud.run.v2.Services.SetIamPolicy"
 
 # method name -> (API version, verb)
 HANDLED: dict[str, tuple[str, str]] = {
@@ -24,6 +27,11 @@ HANDLED: dict[str, tuple[str, str]] = {
     V2_CREATE: ("v2", "create"),
     V2_UPDATE: ("v2", "update"),
     V2_DELETE: ("v2", "delete"),
+    V1_SET_IAM: ("v1", "iam"),
+    V2_SET_IAM: ("v2", "iam"),
 }
 
 HANDLED_METHODS: frozenset[str] = frozenset(HANDLED)
+# What each event function is triggered by (infra/ makes one trigger per method and function).
+INGRESS_METHODS: frozenset[str] = frozenset({V1_CREATE, V1_REPLACE, V2_CREATE, V2_UPDATE})
+ROUTE_METHODS: frozenset[str] = HANDLED_METHODS

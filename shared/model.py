@@ -205,6 +205,7 @@ class Action(StrEnum):
     ROUTE_UNCHANGED = "route_unchanged"
     ROUTE_CONFLICT = "route_conflict"
     ROUTE_INVALID = "route_invalid"
+    ROUTE_UNREACHABLE = "route_unreachable"
     EVENT_IGNORED = "event_ignored"
     EVENT_INVALID = "event_invalid"
     API_ERROR = "api_error"
@@ -258,3 +259,4 @@ class RouteOutcome:
     holder: str | None = None
     reason: str | None = None
     changes: tuple[Change, ...] = ()
+    published: str | None = None  # for route_unreachable: registered | updated | unchanged

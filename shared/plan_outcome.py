@@ -86,3 +86,10 @@ def _published(
         what = "routes changed" if state == RuleState.CHANGED else "resources changed"
         return replace(base, action=Action.ROUTE_UPDATED, why=f"{ref}: {what}: {'; '.join(parts)}", changes=changes)
     return base
+
+
+def unreachable(outcome: RouteOutcome, reason: str) -> RouteOutcome:
+    """A published outcome whose service refuses the load balancer's requests: a finding for its developer."""
+    published = outcome.action.value.removeprefix("route_")
+    why = f"{outcome.why}; but unreachable: {reason}"
+    return replace(outcome, action=Action.ROUTE_UNREACHABLE, why=why, reason=reason, published=published)

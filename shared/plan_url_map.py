@@ -153,10 +153,8 @@ class _Planner:
                     taken[matcher] += [(path, claim.backend) for path in sorted(kept)]
         newly: dict[ServiceRef, RuleResult] = {}
         budget = _Budget(self, frozen)
-        # Fix: rules that stay exactly as they are can't be refused, so they are counted before any claim is
-        # checked; placed in age order instead, an older newcomer was checked against a budget that left them
-        # out, and was granted past the limit (tests/test_plan_url_map.py,
-        # limit_existing_rules_over_lowered_limit_kept).
+        # Fix: unchanged rules can't be refused, so they count before any claim is checked (in age order, an older
+        # newcomer was granted past a limit they fill: test_plan_url_map, limit_existing_rules_over_lowered_limit_kept)
         unchanged = {claim.ref for claim in claimants if self._granted(claim).state == RuleState.KEPT}
         for claim in claimants:
             if claim.ref in unchanged:
@@ -164,9 +162,8 @@ class _Planner:
         for claim in claimants:
             assert claim.route is not None
             matcher = path_matcher_name(claim.route.host_alias)
-            # Fix: a path the claim holds and still asks for is never contested, even when it lies inside a
-            # `/x/*` published after it (that newcomer took nothing from it); otherwise the holder of `/x/a`
-            # lost its own path to a later `/x/*` (tests/test_plan_url_map.py, prefix_sub_path_holder_keeps_it).
+            # Fix: a path the claim holds and still asks for is never contested, not even by a later `/x/*` over
+            # it, which took nothing from it (test_plan_url_map, prefix_sub_path_holder_keeps_it)
             contested = [
                 (path, holder)
                 for path in claim.route.paths

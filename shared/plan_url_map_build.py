@@ -35,7 +35,10 @@ class MapBuilder:
 
     def build(self) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]], list[str]]:
         p = self.p
-        granted_refs = {claim.ref for claim in self.granted}
+        # A claim already exactly in the map touches nothing: an event about an unchanged service never rewrites
+        # its matcher (bringing matchers in line with configuration is the sweep's upkeep).
+        changing = [claim for claim in self.granted if self.results[claim.ref].state != RuleState.KEPT]
+        granted_refs = {claim.ref for claim in changing}
         moved = {id(rule.rule) for ref in granted_refs for rule in p.rules_of[ref]}
         new_rules: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         touched: set[str] = set()
@@ -44,7 +47,7 @@ class MapBuilder:
                 touched.add(rule.matcher)
             else:
                 new_rules[rule.matcher].append(rule.rule)
-        for claim in self.granted:
+        for claim in changing:
             if claim.route is not None:
                 matcher = path_matcher_name(claim.route.host_alias)
                 touched.add(matcher)

@@ -27,6 +27,8 @@ def log_route_outcome(
         fields["holder"] = outcome.holder
     if outcome.reason is not None:
         fields["reason"] = outcome.reason
+    if outcome.published is not None:
+        fields["published"] = outcome.published
     if outcome.changes:
         fields["changes"] = [f"{c.op} {c.kind} {c.name}" for c in outcome.changes]
     return log.decide(outcome.action, service=service, message=outcome.why, **fields, **extra)

@@ -46,7 +46,7 @@ SHARED_LAYERS: dict[str, list[str]] = {
     ],
     "api": ["api_run", "api_compute", "api_resources"],
     "apply": ["apply_objects", "apply_url_map", "apply_status", "route_log", "sweep_result"],
-    "flow": ["flow_ingress", "flow_routes", "flow_sweep", "flow_explain", "flow_doctor"],
+    "flow": ["flow_status", "flow_ingress", "flow_routes", "flow_sweep", "flow_explain", "flow_doctor"],
 }
 LAYER_ORDER = list(SHARED_LAYERS)
 # What a pure planner may import: values, names and configuration, never a client or the decision log.

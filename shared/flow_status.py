@@ -1,0 +1,71 @@
+"""After a route decision: is the published service reachable, has this finding been reported already, and the
+route status on each copy of the service (docs/design.md §3 "Route status"). Shared by the event function and
+the sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .apply_status import now_utc, reachable, write_statuses
+from .config import Config
+from .decision_log import DecisionLog
+from .model import Action, RouteOutcome, ServiceFacts, ServiceKey
+from .plan_outcome import unreachable
+from .plan_status import RouteStatus, already_reported, status_for, status_of, unreachable_reason
+from .route_log import log_route_outcome
+
+if TYPE_CHECKING:
+    from google.cloud import run_v2
+
+_PUBLISHED = (Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED)
+_FINDINGS = (Action.ROUTE_CONFLICT, Action.ROUTE_INVALID, Action.ROUTE_UNREACHABLE)
+
+
+def report_route(
+    outcome: RouteOutcome,
+    service: ServiceKey | str,
+    copies: Sequence[ServiceFacts],
+    config: Config,
+    log: DecisionLog,
+    run: run_v2.ServicesClient,
+    *,
+    recheck_access: bool = False,
+    repeat_after: timedelta | None = None,
+) -> dict[str, Any]:
+    """Log `outcome` (as `route_unreachable` when a copy refuses the load balancer, and as `route_unchanged` when
+    its finding is already recorded on the service), then write the status on every copy. `repeat_after` (the
+    sweep) logs a recorded finding again once its record is that old."""
+    now = now_utc()
+    blocked: set[ServiceKey] = set()
+    if outcome.action in _PUBLISHED and outcome.paths:
+        recheck = recheck_access or outcome.action != Action.ROUTE_UNCHANGED
+        blocked = {c.key for c in copies if not reachable(run, c, recheck=recheck)}
+        if blocked:
+            outcome = unreachable(outcome, unreachable_reason(min(blocked)))
+    statuses = {c.key: status_for(outcome, c.key, reachable=c.key not in blocked, now=now) for c in copies}
+    if config.status and copies and _reported(copies, statuses, now, repeat_after):
+        state = next(iter(s for s in statuses.values() if s is not None)).state
+        return log.decide(
+            Action.ROUTE_UNCHANGED,
+            service=service,
+            finding=state.value,
+            message=f"{outcome.service}: {state.value}, already reported on the service: {outcome.why}",
+        )
+    record = log_route_outcome(log, service, outcome)
+    if config.status and not config.dry_run:
+        # A finding the sweep repeats gets a new time on the service, so it is repeated once per interval.
+        refresh = {c.key for c in copies} if repeat_after is not None and outcome.action in _FINDINGS else set()
+        write_statuses(run, copies, statuses.__getitem__, refresh=refresh)
+    return record
+
+
+def _reported(
+    copies: Sequence[ServiceFacts],
+    statuses: dict[ServiceKey, RouteStatus | None],
+    now: datetime,
+    repeat_after: timedelta | None,
+) -> bool:
+    cutoff = None if repeat_after is None else now - repeat_after
+    return all(already_reported(statuses[c.key], status_of(c.labels, c.annotations), older_than=cutoff) for c in copies)
