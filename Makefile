@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: venv test lint demo up emulator bench clean
+.PHONY: venv test test-fast lint gates demo up emulator bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-lint: $(STAMP)
+# The gates every change passes: lint, formatting, types (strict where production code lives), and the layers
+# (tests/unit/test_architecture.py runs with the unit tests).
+gates: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict shared functions
+	$(BIN)/mypy cli
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+lint: gates
+
+# Everything, as CI runs it (.ci/run): gates, checkov on infra/, then every test.
+test: gates
 	scripts/checkov.sh
 	$(BIN)/python -m pytest
+
+# The fast loop: gates, then the pure tests and the emulator's own (no function processes, no gcloud).
+test-fast: gates
+	$(BIN)/python -m pytest -q tests/unit tests/emulator -m "not gcloud"
 
 demo: $(STAMP)
 	$(BIN)/python main.py demo

@@ -165,8 +165,8 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
         result = sweep(
             config=config,
             log=log,
-            run=clients.run_services(config.api_endpoint),
-            compute=clients.compute(config.api_endpoint),
+            run=clients.run_services(config.api_endpoint, config.api_principal),
+            compute=clients.compute(config.api_endpoint, config.api_principal),
             progress=progress,
         )
         if bar is not None:
@@ -201,7 +201,9 @@ def routes(project: str | None, url_map: str | None, fmt: str) -> None:
         raise ConfigProblem("RUNWAY_PROJECT: not set: expected the load balancer's project (or --project)")
     try:
         name = config.require_url_map()
-        rows, default = routes_view.read_routes(clients.compute(config.api_endpoint), config.project, name)
+        rows, default = routes_view.read_routes(
+            clients.compute(config.api_endpoint, config.api_principal), config.project, name
+        )
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from exc
     except RunwayApiError as exc:

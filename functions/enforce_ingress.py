@@ -28,5 +28,9 @@ def _stage(event: events.ServiceEvent) -> str:
 
 def _enforce(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[str, Any]:
     return enforce_ingress(
-        event.key, client=clients.run_services(config.api_endpoint), config=config, log=log, event_time=event.event_time
+        event.key,
+        client=clients.run_services(config.api_endpoint, config.api_principal),
+        config=config,
+        log=log,
+        event_time=event.event_time,
     )

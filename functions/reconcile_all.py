@@ -34,8 +34,8 @@ def handle(request: Any) -> tuple[dict[str, Any], int]:
         result = sweep(
             config=config,
             log=log,
-            run=clients.run_services(config.api_endpoint),
-            compute=clients.compute(config.api_endpoint),
+            run=clients.run_services(config.api_endpoint, config.api_principal),
+            compute=clients.compute(config.api_endpoint, config.api_principal),
         )
     except ConfigError as exc:
         log_misconfiguration(log, exc)

@@ -31,7 +31,7 @@ def _sync(event: events.ServiceEvent, config: Config, log: DecisionLog) -> dict[
         event.key,
         config=config,
         log=log,
-        run=clients.run_services(config.api_endpoint),
-        compute=clients.compute(config.api_endpoint),
+        run=clients.run_services(config.api_endpoint, config.api_principal),
+        compute=clients.compute(config.api_endpoint, config.api_principal),
         recheck_access=event.verb == "iam",
     )

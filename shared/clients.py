@@ -22,24 +22,35 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def client_kwargs(endpoint: str | None) -> dict[str, Any]:
+def client_kwargs(endpoint: str | None, principal: str | None = None) -> dict[str, Any]:
+    """REST everywhere; with an emulator endpoint, anonymous credentials, or (`principal`, emulator only) a bearer
+    token naming who calls, which the emulator takes as the caller's identity for IAM and audit logs."""
     if not endpoint:
         return {"transport": "rest"}
     from google.api_core.client_options import ClientOptions
-    from google.auth.credentials import AnonymousCredentials
 
     return {
         "transport": "rest",
-        "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        "credentials": _emulator_credentials(principal),
         "client_options": ClientOptions(api_endpoint=endpoint.rstrip("/")),
     }
 
 
+def _emulator_credentials(principal: str | None) -> Any:
+    if principal is None:
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
+    from google.oauth2.credentials import Credentials
+
+    return Credentials(token=principal)  # type: ignore[no-untyped-call]
+
+
 @functools.cache
-def run_services(endpoint: str | None) -> run_v2.ServicesClient:
+def run_services(endpoint: str | None, principal: str | None = None) -> run_v2.ServicesClient:
     from google.cloud import run_v2
 
-    return run_v2.ServicesClient(**client_kwargs(endpoint))
+    return run_v2.ServicesClient(**client_kwargs(endpoint, principal))
 
 
 @dataclass(frozen=True)
@@ -55,29 +66,29 @@ class ComputeClients:
 
 
 @functools.cache
-def compute(endpoint: str | None) -> ComputeClients:
+def compute(endpoint: str | None, principal: str | None = None) -> ComputeClients:
     from google.cloud import compute_v1
 
     return ComputeClients(
-        url_maps=compute_client(compute_v1.UrlMapsClient, endpoint),
-        backend_services=compute_client(compute_v1.BackendServicesClient, endpoint),
-        negs=compute_client(compute_v1.RegionNetworkEndpointGroupsClient, endpoint),
-        security_policies=compute_client(compute_v1.SecurityPoliciesClient, endpoint),
-        global_operations=_operations(endpoint)[0],
-        region_operations=_operations(endpoint)[1],
+        url_maps=compute_client(compute_v1.UrlMapsClient, endpoint, principal),
+        backend_services=compute_client(compute_v1.BackendServicesClient, endpoint, principal),
+        negs=compute_client(compute_v1.RegionNetworkEndpointGroupsClient, endpoint, principal),
+        security_policies=compute_client(compute_v1.SecurityPoliciesClient, endpoint, principal),
+        global_operations=_operations(endpoint, principal)[0],
+        region_operations=_operations(endpoint, principal)[1],
     )
 
 
-def compute_client(cls: type[T], endpoint: str | None) -> T:
+def compute_client(cls: type[T], endpoint: str | None, principal: str | None = None) -> T:
     """Any Compute v1 client on this endpoint, its operations polled on the same endpoint.
 
     The transports build their operation-polling clients from credentials alone, without client_options, so
     `.result()` on a pending operation would poll compute.googleapis.com (docs/google-apis.md §3.4). With an emulator
     endpoint they are handed the operations clients built for it instead (both kinds: each client uses one).
     """
-    client = cls(**client_kwargs(endpoint))
+    client = cls(**client_kwargs(endpoint, principal))
     if endpoint:
-        global_ops, region_ops = _operations(endpoint)
+        global_ops, region_ops = _operations(endpoint, principal)
         client._transport._extended_operations_services.update(  # type: ignore[attr-defined]
             global_operations=global_ops, region_operations=region_ops
         )
@@ -85,10 +96,10 @@ def compute_client(cls: type[T], endpoint: str | None) -> T:
 
 
 @functools.cache
-def _operations(endpoint: str | None) -> tuple[Any, Any]:
+def _operations(endpoint: str | None, principal: str | None = None) -> tuple[Any, Any]:
     from google.cloud import compute_v1
 
-    kwargs = client_kwargs(endpoint)
+    kwargs = client_kwargs(endpoint, principal)
     return compute_v1.GlobalOperationsClient(**kwargs), compute_v1.RegionOperationsClient(**kwargs)
 
 

@@ -48,6 +48,7 @@ VARIABLES = (
     "RUNWAY_STATUS",
     "RUNWAY_SCOPE",
     "RUNWAY_URL_MAP_MAX_BYTES",
+    "RUNWAY_API_PRINCIPAL",
 )
 
 # Compute resource names (URL maps, security policies): RFC 1035 labels.
@@ -64,6 +65,7 @@ _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 _ON = frozenset({"on", *_TRUE})
 _OFF = frozenset({"off", *_FALSE})
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 _PARENT = re.compile(r"(organizations|folders)/([1-9][0-9]{0,19})")
 
 
@@ -103,6 +105,7 @@ class Config:
     status: bool = True
     scope: Scope | None = None
     url_map_max_bytes: int = DEFAULT_URL_MAP_MAX_BYTES
+    api_principal: str | None = None  # emulator only: who runway's calls say they are
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -132,7 +135,10 @@ class Config:
             status=read("RUNWAY_STATUS", _on_off, True),
             scope=read("RUNWAY_SCOPE", _scope, None),
             url_map_max_bytes=read("RUNWAY_URL_MAP_MAX_BYTES", _max_bytes, DEFAULT_URL_MAP_MAX_BYTES),
+            api_principal=read("RUNWAY_API_PRINCIPAL", _email, None),
         )
+        if config.api_principal and not config.api_endpoint:
+            problems.append(("RUNWAY_API_PRINCIPAL", "is for the emulator only: set RUNWAY_API_ENDPOINT too"))
         if problems:
             raise ConfigError(problems)
         return config
@@ -218,6 +224,12 @@ def _bool(raw: str) -> bool:
     if value in _FALSE:
         return False
     raise _Problem("expected one of true, false, 1, 0, yes, no")
+
+
+def _email(raw: str) -> str:
+    if not _EMAIL.fullmatch(raw):
+        raise _Problem("expected an email address, e.g. sync-routes@my-project.iam.gserviceaccount.com")
+    return raw
 
 
 def _on_off(raw: str) -> bool:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from devstack.bootstrap import create_load_balancer
 from emulator import EmulatorServer
 
-from .support import REGION
+REGION = "us-central1"
 
 MAIN = "main.py"
 AUDIT_TYPE = "google.cloud.audit.log.v1.written"

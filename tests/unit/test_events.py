@@ -19,7 +19,7 @@ from shared.event_replay import event_from_http
 from shared.events import MAX_DATA_BYTES, Ignored, Invalid, ServiceEvent, decode
 from shared.model import ServiceKey
 
-EVENTS = Path(__file__).parent / "testdata" / "events"
+EVENTS = Path(__file__).parents[1] / "testdata" / "events"
 KEY = ServiceKey("example-proj", "us-central1", "hello")
 
 
@@ -308,17 +308,17 @@ def test_bytes_body_holding_json_is_decoded() -> None:
         ),
         pytest.param(
             V1,
-            set_method("google.cloud.run.v1.Services.SetIamPolicy"),
-            "SetIamPolicy' is not one runway handles",
+            set_method("google.cloud.run.v1.Revisions.DeleteRevision"),
+            "DeleteRevision' is not one runway handles",
             None,
-            id="v1-set-iam-policy",
+            id="v1-delete-revision",
         ),
         pytest.param(
             V2,
-            set_method("google.cloud.run.v2.Services.SetIamPolicy"),
+            set_method("google.cloud.run.v2.Revisions.DeleteRevision"),
             "is not one runway handles",
             None,
-            id="v2-set-iam-policy",
+            id="v2-delete-revision",
         ),
         pytest.param(
             V2,
@@ -609,3 +609,37 @@ def test_any_mutation_of_a_real_event_never_raises(path: tuple[Any, ...], value:
         parent[path[-1]] = value
     decoded = decode(with_data(V1, body))
     assert isinstance(decoded, ServiceEvent | Ignored | Invalid)
+
+
+@pytest.mark.parametrize(
+    ("base", "method"),
+    [(V1, "google.cloud.run.v1.Services.SetIamPolicy"), (V2, "google.cloud.run.v2.Services.SetIamPolicy")],
+    ids=["v1", "v2"],
+)
+def test_set_iam_policy_is_an_iam_event_about_the_service(base: dict, method: str) -> None:
+    decoded = decode(build(base, set_method(method)))
+    assert isinstance(decoded, ServiceEvent), decoded
+    assert (decoded.verb, decoded.key) == ("iam", KEY)
+
+
+@pytest.mark.parametrize(
+    ("operation", "first", "last"),
+    [
+        ({"id": "op-1", "first": True}, True, False),
+        ({"id": "op-1", "last": True}, False, True),
+        ({"id": "op-1", "first": True, "last": True}, True, True),
+        ({"id": "op-1"}, True, True),
+    ],
+    ids=["first", "last", "both", "neither-marker"],
+)
+def test_operation_markers_say_which_handler_acts(operation: dict, first: bool, last: bool) -> None:
+    decoded = decode(build(V2, edit(lambda b: b.update(operation=operation))))
+    assert isinstance(decoded, ServiceEvent), decoded
+    assert (decoded.acted_on_by("first"), decoded.acted_on_by("last")) == (first, last)
+
+
+def test_an_entry_without_operation_is_acted_on_by_every_handler() -> None:
+    decoded = decode(build(V1, edit(lambda b: b.pop("operation", None))))
+    assert isinstance(decoded, ServiceEvent), decoded
+    assert decoded.operation is None
+    assert decoded.acted_on_by("first") and decoded.acted_on_by("last")

@@ -57,6 +57,7 @@ def test_action_table_is_the_design_table() -> None:
         "route_unchanged": "DEBUG",
         "route_conflict": "WARNING",
         "route_invalid": "WARNING",
+        "route_unreachable": "WARNING",
         "event_ignored": "DEBUG",
         "event_invalid": "ERROR",
         "api_error": "ERROR",
@@ -360,6 +361,6 @@ def test_importing_shared_logging_modules_stays_light() -> None:
         "heavy = [m for m in ('google.cloud.logging', 'google.cloud.logging_v2', 'google.cloud.compute_v1') "
         "if m in sys.modules]; print(heavy)"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert done.stdout.strip() == "[]"

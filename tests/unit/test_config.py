@@ -41,6 +41,7 @@ def test_variables_are_design_names() -> None:
         "RUNWAY_STATUS",
         "RUNWAY_SCOPE",
         "RUNWAY_URL_MAP_MAX_BYTES",
+        "RUNWAY_API_PRINCIPAL",
     )
 
 
@@ -284,6 +285,17 @@ def test_load_config_reports_errors_every_time() -> None:
 def test_load_config_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNWAY_OWNER_ID", "from-env")
     assert load_config().owner_id == "from-env"
+
+
+def test_api_principal_is_for_the_emulator_only() -> None:
+    with pytest.raises(ConfigError, match="RUNWAY_API_PRINCIPAL: is for the emulator only"):
+        Config.from_env({"RUNWAY_API_PRINCIPAL": "sync@p.iam.gserviceaccount.com"})
+    with pytest.raises(ConfigError, match="RUNWAY_API_PRINCIPAL: 'nobody' is not valid: expected an email address"):
+        Config.from_env({"RUNWAY_API_ENDPOINT": "http://127.0.0.1:1", "RUNWAY_API_PRINCIPAL": "nobody"})
+    config = Config.from_env(
+        {"RUNWAY_API_ENDPOINT": "http://h:1", "RUNWAY_API_PRINCIPAL": "sync@p.iam.gserviceaccount.com"}
+    )
+    assert config.api_principal == "sync@p.iam.gserviceaccount.com"
 
 
 def test_effective_scope_defaults_to_the_project() -> None:

@@ -23,7 +23,7 @@ from shared.config import VARIABLES, Config
 from shared.decision_log import ACTIONS, COMPONENT
 from shared.methods import EVENT_TYPE, HANDLED_METHODS, SERVICE_NAME
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 MAIN = ROOT / "main.py"
 TF_FILES = sorted(INFRA.glob("*.tf"))

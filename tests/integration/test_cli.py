@@ -20,7 +20,7 @@ from shared.naming import backend_service_name
 
 P = "runway-demo"
 R = "us-central1"
-EVENTS = Path(__file__).parent / "testdata" / "events"
+EVENTS = Path(__file__).parents[1] / "testdata" / "events"
 
 
 @pytest.fixture

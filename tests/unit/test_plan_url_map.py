@@ -46,7 +46,7 @@ from shared.plan_limits import Limits, size_of
 from shared.plan_paths import takes_from
 from shared.plan_url_map import MapPlan, MapSettings, plan_url_map
 
-GOLDEN = Path(__file__).parent / "testdata" / "plan_url_map"
+GOLDEN = Path(__file__).parents[1] / "testdata" / "plan_url_map"
 LB = "lb-proj"  # the URL map's project
 P = "proj-a1"
 P2 = "proj-b2"

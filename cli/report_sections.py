@@ -1,0 +1,170 @@
+"""The report's sections and headline, shared by every format (text, markdown and HTML render them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cli.report_data import Report, rfc3339
+
+
+def short_service(name: str | None) -> str:
+    """`projects/P/locations/R/services/S` → `P/R/S`; anything else unchanged."""
+    if not name:
+        return "-"
+    parts = name.split("/")
+    if len(parts) == 6 and parts[0::2] == ["projects", "locations", "services"]:
+        return "/".join(parts[1::2])
+    return name
+
+
+def _short_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _seconds_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}s"
+
+
+def duration_text(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _clip(text: str | None, width: int = 100) -> str:
+    text = " ".join((text or "-").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled table of a report, shared by the table, markdown and html formats."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+    empty: str = "none"
+
+
+def sections(report: Report) -> list[Section]:
+    """The report as titled tables, in reading order; every format but json and csv renders these."""
+    remediations = report.remediations
+    ttr = remediations.time_to_remediate
+    out = [
+        Section(
+            "Decisions by action",
+            ("action", "count"),
+            tuple((action, str(n)) for action, n in report.counts.items() if n),
+            empty="no decisions",
+        ),
+        Section(
+            "Remediations by service",
+            ("service", "count", "opened to all", "principals", "last"),
+            tuple(
+                (
+                    short_service(s.service),
+                    str(s.count),
+                    str(s.opened_to_all),
+                    ", ".join(s.principals) or "-",
+                    _short_time(s.last),
+                )
+                for s in remediations.by_service
+            ),
+            note=(
+                f"{plural(remediations.total, 'remediation')} ({remediations.opened_to_all} found the service "
+                f"open to all); time to remediate ({ttr.count} timed): median {_seconds_text(ttr.median)}, "
+                f"p95 {_seconds_text(ttr.p95)}, max {_seconds_text(ttr.max)}"
+            ),
+        ),
+        Section(
+            "Remediations by principal",
+            ("principal", "count", "opened to all", "services"),
+            tuple(
+                (p.principal, str(p.count), str(p.opened_to_all), str(len(p.services)))
+                for p in remediations.by_principal
+            ),
+        ),
+        Section(
+            "Routes",
+            ("time", "action", "service", "host", "paths", "backend"),
+            tuple(
+                (
+                    _short_time(r.time),
+                    r.action.removeprefix("route_"),
+                    short_service(r.service),
+                    r.host or "-",
+                    " ".join(r.paths) or "-",
+                    r.backend or "-",
+                )
+                for r in report.routes
+            ),
+        ),
+        Section(
+            "Route conflicts",
+            ("time", "service", "paths", "holder"),
+            tuple(
+                (_short_time(c.time), short_service(c.service), " ".join(c.paths) or "-", c.holder or "-")
+                for c in report.conflicts
+            ),
+        ),
+        Section(
+            "Invalid routes",
+            ("time", "service", "reason"),
+            tuple((_short_time(i.time), short_service(i.service), _clip(i.reason)) for i in report.invalid),
+        ),
+        Section(
+            "Exempt services open to all",
+            ("service", "ingress", "last seen"),
+            tuple((short_service(e.service), e.ingress or "-", _short_time(e.last_seen)) for e in report.exempt_open),
+        ),
+        Section(
+            "Errors",
+            ("action", "count", "reason", "services"),
+            tuple((g.action, str(g.count), _clip(g.reason), str(len(g.services))) for g in report.errors),
+        ),
+        Section(
+            "Dry run (would have done)",
+            ("time", "action", "service", "detail"),
+            tuple(
+                (_short_time(i.time), i.action, short_service(i.service), _clip(i.detail))
+                for i in (*report.dry_run.changes, *report.dry_run.findings)
+            ),
+            note=f"{plural(report.dry_run.total, 'dry-run decision')}, not counted above",
+        ),
+        Section(
+            f"Activity per {duration_text(report.timeline.bucket_seconds)}",
+            ("start", *report.timeline.groups),
+            tuple(
+                (_short_time(b.start), *(str(getattr(b, g)) for g in report.timeline.groups))
+                for b in report.timeline.buckets
+                if b.total
+            ),
+            empty="no changes or findings",
+        ),
+    ]
+    return out
+
+
+def plural(count: int, noun: str) -> str:
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+
+def headline(report: Report) -> str:
+    totals, findings = report.totals, report.findings
+    duplicates = f" ({plural(totals.duplicates, 'repeated delivery')} counted once)" if totals.duplicates else ""
+    return (
+        f"{plural(totals.decisions, 'decision')}{duplicates}: {totals.real} real, {totals.dry_run} dry-run; "
+        f"{plural(findings.total, 'finding')} ({plural(findings.conflicts, 'conflict')}, "
+        f"{plural(findings.invalid, 'invalid route')}, {plural(findings.errors, 'error')}, "
+        f"{findings.dry_run} in dry run)"
+    )
+
+
+def title(report: Report) -> str:
+    project = f" for {report.project}" if report.project else ""
+    return f"runway report{project}, {rfc3339(report.since)} to {rfc3339(report.until)}"
