@@ -63,6 +63,11 @@ class LocalStack:
         env.update(self._extra_env)
         return env
 
+    def identity(self, function: str) -> str:
+        """The service account a function runs as (infra/ makes one per function): its calls carry it, so the
+        emulator's IAM checks them and its call log and audit entries name it."""
+        return f"{function.replace('_', '-')}@{self.project}.iam.gserviceaccount.com"
+
     def start(self) -> LocalStack:
         self.server.start()
         try:
@@ -71,7 +76,8 @@ class LocalStack:
                 agent = LogAgent(self.url, self.project, self.region, name.replace("_", "-"))
                 agent.echo = self._echo
                 self._agents.append(agent)
-                self.functions[name] = FunctionProcess(name, env, agent)
+                identity = {"RUNWAY_API_PRINCIPAL": self.identity(name)}
+                self.functions[name] = FunctionProcess(name, {**env, **identity}, agent)
             for fn in self.functions.values():
                 fn.start()
             self.bootstrap()

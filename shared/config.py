@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import TypeVar
@@ -34,6 +35,8 @@ DEFAULT_OWNER_ID = "runway"
 # The quotas page's 64 KB; Google's URL-map size page says 1 MB (Public Preview), hence configurable.
 DEFAULT_URL_MAP_MAX_BYTES = 64 * 1024
 MAX_URL_MAP_MAX_BYTES = 1024 * 1024
+# A finding still there is logged again by the sweep at most this often (it is on the service meanwhile).
+DEFAULT_REPEAT_FINDINGS = timedelta(hours=24)
 
 VARIABLES = (
     "RUNWAY_URL_MAP",
@@ -49,6 +52,7 @@ VARIABLES = (
     "RUNWAY_SCOPE",
     "RUNWAY_URL_MAP_MAX_BYTES",
     "RUNWAY_API_PRINCIPAL",
+    "RUNWAY_REPEAT_FINDINGS",
 )
 
 # Compute resource names (URL maps, security policies): RFC 1035 labels.
@@ -65,6 +69,7 @@ _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 _ON = frozenset({"on", *_TRUE})
 _OFF = frozenset({"off", *_FALSE})
+_DURATION = re.compile(r"(0|[1-9][0-9]{0,5})([dhms])?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 _PARENT = re.compile(r"(organizations|folders)/([1-9][0-9]{0,19})")
 
@@ -106,6 +111,7 @@ class Config:
     scope: Scope | None = None
     url_map_max_bytes: int = DEFAULT_URL_MAP_MAX_BYTES
     api_principal: str | None = None  # emulator only: who runway's calls say they are
+    repeat_findings: timedelta = DEFAULT_REPEAT_FINDINGS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -136,6 +142,7 @@ class Config:
             scope=read("RUNWAY_SCOPE", _scope, None),
             url_map_max_bytes=read("RUNWAY_URL_MAP_MAX_BYTES", _max_bytes, DEFAULT_URL_MAP_MAX_BYTES),
             api_principal=read("RUNWAY_API_PRINCIPAL", _email, None),
+            repeat_findings=read("RUNWAY_REPEAT_FINDINGS", _duration, DEFAULT_REPEAT_FINDINGS),
         )
         if config.api_principal and not config.api_endpoint:
             problems.append(("RUNWAY_API_PRINCIPAL", "is for the emulator only: set RUNWAY_API_ENDPOINT too"))
@@ -224,6 +231,14 @@ def _bool(raw: str) -> bool:
     if value in _FALSE:
         return False
     raise _Problem("expected one of true, false, 1, 0, yes, no")
+
+
+def _duration(raw: str) -> timedelta:
+    match = _DURATION.fullmatch(raw)
+    if not match:
+        raise _Problem("expected a duration like 24h, 90m or 0 (every sweep)")
+    amount, unit = int(match[1]), match[2] or "h"
+    return timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: amount})
 
 
 def _email(raw: str) -> str:

@@ -36,6 +36,7 @@ from .config import Config
 from .decision_log import DecisionLog
 from .flow_ingress import enforce_ingress
 from .flow_routes import map_settings, named
+from .flow_status import report_route
 from .model import (
     Action,
     Change,
@@ -59,7 +60,6 @@ from .plan_objects import ObjectsPlan, neg_regions, plan_objects
 from .plan_outcome import route_outcome
 from .plan_route import decide_routes, installation_of, wants_publishing
 from .plan_url_map import plan_url_map
-from .route_log import log_route_outcome
 from .sweep_result import SweepResult
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class _Service:
     checked: RuleResult | None = None
     done: list[Change] = field(default_factory=list)
     failed: bool = False
+    copies: tuple[ServiceFacts, ...] = ()  # this installation's copies of the service, as listed
 
 
 def sweep(
@@ -131,15 +132,15 @@ def sweep(
         )
         if committed.change is not None:
             result.changes.append(committed.change)
-        published: set[ServiceRef] = set()
         for service in services:
             result.changes += service.done if not config.dry_run else list(service.objects.changes)
-            if not service.failed:
-                outcome = _outcome(service, committed.results.get(service.ref), committed.change)
-                outcome = named(outcome, compute, config.owner_id)
-                if outcome.action in _PUBLISHED:
-                    published.add(service.ref)
-                result.decisions.append(log_route_outcome(log, service.key, outcome))
+        reported = [s for s in services if not s.failed]
+        outcomes = {
+            s.ref: named(_outcome(s, committed.results.get(s.ref), committed.change), compute, config.owner_id)
+            for s in reported
+        }
+        _each(pool, reported, lambda s: _report_one(s, outcomes[s.ref], config, log, run, result))
+        published = {ref for ref, outcome in outcomes.items() if outcome.action in _PUBLISHED}
     finally:
         pool.shutdown(wait=True)
     result.applied = not config.dry_run and bool(result.changes)
@@ -210,13 +211,16 @@ def _decide(observed: _Observed, config: Config, run: run_v2.ServicesClient) -> 
     mine = [f for f in observed.services if installation_of(f.labels) == owner]
     decisions: dict[ServiceRef, Decision] = dict(decide_routes(mine, config.hosts))
     keys = {f.key.ref: f.key for f in mine}
+    copies: dict[ServiceRef, list[ServiceFacts]] = defaultdict(list)
+    for facts in mine:
+        copies[facts.key.ref].append(facts)
     services = []
     for ref in sorted(set(decisions) | set(observed.ours)):
         decision = decisions.get(ref) or NotPublished(ref.project, ref.service)
         if isinstance(decision, NotPublished) and ref in observed.ours and _still_wanted(ref, observed, run, owner):
             continue  # labeled again since it was listed: its event publishes it
         key: ServiceKey | str = keys.get(ref) or f"projects/{ref.project}/locations/-/services/{ref.service}"
-        service = _Service(ref, decision, key)
+        service = _Service(ref, decision, key, copies=tuple(copies.get(ref, ())))
         backend = service_backend_path(owner, ref)
         if isinstance(decision, DesiredRoute):
             service.claim = Claim(ref, backend, decision)
@@ -302,6 +306,24 @@ def _each(pool: concurrent.futures.ThreadPoolExecutor, items: list[_Service], wo
     configuration error, wrong for every service) stops the sweep once all have finished."""
     for future in [pool.submit(work, item) for item in items]:
         future.result()
+
+
+def _report_one(
+    service: _Service,
+    outcome: RouteOutcome,
+    config: Config,
+    log: DecisionLog,
+    run: run_v2.ServicesClient,
+    result: SweepResult,
+) -> None:
+    """Log the service's outcome and bring its route status in line; a finding already on the service is
+    logged again only once its record is older than `RUNWAY_REPEAT_FINDINGS`."""
+    try:
+        result.decisions.append(
+            report_route(outcome, service.key, service.copies, config, log, run, repeat_after=config.repeat_findings)
+        )
+    except errors.RunwayApiError as exc:
+        _failed(result, log, service.key, exc, f"route status of {service.ref}")
 
 
 def _failed(result: SweepResult, log: DecisionLog, key: ServiceKey | str, exc: Exception, what: str) -> None:
