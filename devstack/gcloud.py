@@ -34,6 +34,7 @@ def gcloud_env(
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE": "http://compute.emulator.invalid/compute/v1/",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING": "http://logging.emulator.invalid/",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_EVENTARC": "http://eventarc.emulator.invalid/",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": "http://cloudresourcemanager.emulator.invalid/",
         "CLOUDSDK_RUN_REGION": region,
     }
 

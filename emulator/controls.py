@@ -80,6 +80,16 @@ def restore_settings(emu: Emulator) -> dict[str, Any]:
     return emu.settings_snapshot()
 
 
+def set_hierarchy(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    return emu.resource_manager.configure(request_json())
+
+
+def get_hierarchy(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    return emu.resource_manager.snapshot()
+
+
 TABLE = RouteTable(
     "emulator_controls",
     tuple(
@@ -96,6 +106,8 @@ TABLE = RouteTable(
             ("POST", "/settings", set_settings),
             ("GET", "/settings", get_settings),
             ("DELETE", "/settings", restore_settings),
+            ("POST", "/hierarchy", set_hierarchy),
+            ("GET", "/hierarchy", get_hierarchy),
         )
     ),
 )

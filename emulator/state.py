@@ -8,6 +8,7 @@ from .audit import AdminActivity
 from .compute.api import ComputeApi
 from .eventarc.api import EventarcApi
 from .logging.api import LoggingApi
+from .resourcemanager.api import ResourceManagerApi
 from .run.api import RunApi
 from .runtime import Runtime
 from .settings import Settings, UrlMapLimits
@@ -33,7 +34,8 @@ class Emulator(Runtime):
         self.compute = ComputeApi(self)
         self.logging = LoggingApi(self)
         self.eventarc = EventarcApi(self)
-        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc]
+        self.resource_manager = ResourceManagerApi(self)
+        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager]
 
     def record_admin_activity(self, activity: AdminActivity) -> None:
         """Write the Admin Activity audit entry of a Cloud Run write and deliver it to matching triggers."""

@@ -53,6 +53,7 @@ API_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "compute": ("compute.v1",),
     "logging": ("logging.v2",),
     "eventarc": ("eventarc.v1",),
+    "resourcemanager": ("cloudresourcemanager.v1", "cloudresourcemanager.v2", "cloudresourcemanager.v3"),
 }
 # Proto packages whose messages a document describes, to check `Any` values by their `@type`.
 DOCUMENT_PACKAGES: dict[str, str] = {
@@ -60,6 +61,7 @@ DOCUMENT_PACKAGES: dict[str, str] = {
     "run.v2": "google.cloud.run.v2",
     "eventarc.v1": "google.cloud.eventarc.v1",
     "logging.v2": "google.logging.v2",
+    "cloudresourcemanager.v3": "google.cloud.resourcemanager.v3",
 }
 
 
@@ -762,11 +764,37 @@ def drive_eventarc(emulator: EmulatorServer, endpoint: str) -> None:
     triggers.delete(name=f"{parent}/triggers/on-any-service").execute()
 
 
+def drive_resource_manager(emulator: EmulatorServer, endpoint: str) -> None:
+    v1, v2, v3 = (_build("cloudresourcemanager", version, endpoint) for version in ("v1", "v2", "v3"))
+    org = emulator.emulator.resource_manager.add_org("123456789012", "example.com").name
+    folder = v3.folders().create(body={"parent": org, "displayName": "platform"}).execute()
+    folder_name = folder["response"]["name"]
+    created = v3.projects().create(body={"projectId": "lb-host", "parent": folder_name, "labels": {"a": "b"}}).execute()
+    v3.operations().get(name=created["name"]).execute()
+    v3.projects().get(name="projects/lb-host").execute()
+    v3.projects().list(parent=folder_name).execute()
+    v3.projects().search(query=f"parent:{folder_name}").execute()
+    v3.folders().get(name=folder_name).execute()
+    v3.folders().list(parent=org).execute()
+    v3.folders().search(query="displayName=plat*").execute()
+    v3.organizations().get(name=org).execute()
+    v3.organizations().search(query="domain:example.com").execute()
+    v2.folders().get(name=folder_name).execute()
+    v2.folders().list(parent=org).execute()
+    v2.folders().search(body={"query": "displayName=platform"}).execute()
+    v1.projects().get(projectId="lb-host").execute()
+    v1.projects().getAncestry(projectId="lb-host", body={}).execute()
+    v1.projects().list(filter="lifecycleState:ACTIVE").execute()
+    v1.organizations().get(name=org).execute()
+    v1.organizations().search(body={}).execute()
+
+
 SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "run": drive_run,
     "compute": drive_compute,
     "logging": drive_logging,
     "eventarc": drive_eventarc,
+    "resourcemanager": drive_resource_manager,
 }
 
 
