@@ -13,7 +13,7 @@ from typing import Any
 
 from ..audit import AdminActivity
 from ..http import caller_ip, principal, user_agent
-from .model import ServiceRecord
+from .record import ServiceRecord
 
 V2_REQUEST = "type.googleapis.com/google.cloud.run.v2.{}Request"
 V1_REQUEST = "type.googleapis.com/google.cloud.run.v1.{}Request"

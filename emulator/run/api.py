@@ -1,6 +1,6 @@
 """Cloud Run Admin API v2 and v1 (namespaces.services) over one store.
 
-Modules: `model` (store and write rules), `rules` (names, labels, annotations, versions), `enums`, `views` (v2
+Modules: `model` (store and write rules), `record` (a service and its rollouts: requested vs observed), `rules` (names, labels, annotations, versions), `enums`, `views` (v2
 rendering), `knative` (the v1 view), `v2`/`v1`/`operations` (what each method does), `routes` (the route table
 and its handlers), `activity` (audit entries: a v2 write's first and last, a v1 write's only one).
 """
@@ -14,7 +14,8 @@ from ..audit import AdminActivity
 from ..clock import monotonic, rfc3339
 from ..runtime import Runtime
 from . import activity
-from .model import Operation, RunStore
+from .model import RunStore
+from .record import Operation
 from .views import render_operation, render_service
 
 
