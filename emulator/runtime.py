@@ -1,4 +1,5 @@
-"""What every emulated API shares: the settings, one lock, the faults, the call log and the run-time settings.
+"""What every emulated API shares: the settings, one lock, the faults, the call log, the scheduler and the run-time
+settings.
 
 The APIs take a `Runtime`; `state.Emulator` is the runtime plus the APIs. So an API module never imports the
 module that assembles the APIs, and the import graph stays acyclic.
@@ -12,6 +13,7 @@ from typing import Any
 from . import params
 from .calls import CallLog
 from .faults import Faults
+from .scheduler import Scheduler
 from .settings import Settings, UrlMapLimits
 
 
@@ -23,6 +25,7 @@ class Runtime:
         self.lock = threading.RLock()
         self.calls = CallLog()
         self.faults = Faults()
+        self.scheduler = Scheduler()  # work due later: the last audit entries of running operations
         self._initial_limits = self.settings.limits
         self.url_map_limits = self._initial_limits  # replaced whole, never mutated: readers need no lock
 

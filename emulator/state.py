@@ -43,6 +43,7 @@ class Emulator(Runtime):
         self.eventarc.deliver_audit_entry(entry)
 
     def reset(self) -> None:
+        self.scheduler.reset()  # first: nothing scheduled may write after the APIs are emptied
         self.eventarc.drain(timeout=0)
         with self.lock:
             for api in self.apis:
@@ -56,6 +57,7 @@ class Emulator(Runtime):
             return {api.name: api.snapshot() for api in self.apis}
 
     def close(self) -> None:
+        self.scheduler.close()
         self.eventarc.close()
 
 

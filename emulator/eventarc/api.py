@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from ..clock import now, rfc3339
+from ..clock import monotonic, now, rfc3339
 from ..errors import ApiError, invalid
 from ..paging import list_page
 from ..runtime import Runtime
@@ -81,7 +81,12 @@ class EventarcApi:
             )
 
     def drain(self, timeout: float | None) -> bool:
-        return self.dispatcher.drain(timeout)
+        """Wait until every event is delivered or dropped, those still to be written included (the last audit
+        entries of operations still running, `runtime.scheduler`); False if `timeout` passed first."""
+        deadline = None if timeout is None else monotonic() + timeout
+        if not self.emu.scheduler.wait_idle(timeout):
+            return False
+        return self.dispatcher.drain(None if deadline is None else max(0.0, deadline - monotonic()))
 
     def close(self) -> None:
         self.dispatcher.close()

@@ -1,22 +1,29 @@
-"""The Admin Activity audit entries Cloud Run writes for service writes (docs/google-apis.md §2.1, §2.4)."""
+"""The Admin Activity audit entries Cloud Run writes for service writes (docs/google-apis.md §2.1, §2.2, §2.4).
+
+A v2 write is a long-running operation: two entries linked by `operation.id`, `first: true` when it is accepted
+and `last: true` when it completes. A v1 write: one entry, no `operation` (its completion goes to the
+system_event log, which the emulator does not write).
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 from ..audit import AdminActivity
 from ..http import caller_ip, principal, user_agent
-from .model import ServiceRecord
+from .record import ServiceRecord
 
 V2_REQUEST = "type.googleapis.com/google.cloud.run.v2.{}Request"
 V1_REQUEST = "type.googleapis.com/google.cloud.run.v1.{}Request"
 OPERATION_TYPE = "type.googleapis.com/google.longrunning.Operation"
+SERVICE_TYPE = "type.googleapis.com/google.cloud.run.v2.Service"
 PRODUCER = "run.googleapis.com"
 
 
 def v2(record: ServiceRecord, method: str, permission: str, request: dict[str, Any], operation: str) -> AdminActivity:
-    """A v2 write: the response is the Operation (by name), and the entry is the operation's first one."""
+    """A v2 write's first entry, at request time: the response is the Operation (by name)."""
     return AdminActivity(
         project=record.project,
         region=record.region,
@@ -30,6 +37,17 @@ def v2(record: ServiceRecord, method: str, permission: str, request: dict[str, A
         operation={"id": operation, "producer": PRODUCER, "first": True},
         caller_ip=caller_ip(),
         user_agent=user_agent(),
+    )
+
+
+def v2_last(first: AdminActivity, service: dict[str, Any]) -> AdminActivity:
+    """The same write's last entry, when its operation completes: same request, caller and operation id; the
+    response is what the finished operation returns, the Service (for a delete, the deleted one)."""
+    assert first.operation is not None
+    return dataclasses.replace(
+        first,
+        response={"@type": SERVICE_TYPE, **copy.deepcopy(service)},
+        operation={"id": first.operation["id"], "producer": PRODUCER, "last": True},
     )
 
 

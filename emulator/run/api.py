@@ -1,8 +1,8 @@
 """Cloud Run Admin API v2 and v1 (namespaces.services) over one store.
 
-Modules: `model` (store and write rules), `rules` (names, labels, annotations, versions), `enums`, `views` (v2
+Modules: `model` (store and write rules), `record` (a service and its rollouts: requested vs observed), `rules` (names, labels, annotations, versions), `enums`, `views` (v2
 rendering), `knative` (the v1 view), `v2`/`v1`/`operations` (what each method does), `routes` (the route table
-and its handlers), `activity` (audit entries).
+and its handlers), `activity` (audit entries: a v2 write's first and last, a v1 write's only one).
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..audit import AdminActivity
-from ..clock import rfc3339
+from ..clock import monotonic, rfc3339
 from ..runtime import Runtime
+from . import activity
 from .model import RunStore
+from .record import Operation
 from .views import render_operation, render_service
 
 
@@ -29,6 +31,16 @@ class RunApi:
         """Hand a successful write's audit entry to the pipeline; called after the write, outside the lock,
         because delivery may call back into the emulator."""
         self._on_admin_activity(activity)
+
+    def record_operation(self, first: AdminActivity, op: Operation) -> None:
+        """A v2 write's two entries (docs/google-apis.md §2.2): the first now; the last when the operation completes
+        (at once when the operation delay is 0, else on the scheduler), describing the Service it finished with."""
+        self.record(first)
+        last = activity.v2_last(first, render_service(op.snapshot, op.done_at))
+        if op.done_at <= monotonic():
+            self.record(last)
+        else:
+            self.emu.scheduler.at(op.done_at, lambda: self.record(last))
 
     def reset(self) -> None:
         with self.emu.lock:

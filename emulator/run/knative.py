@@ -16,7 +16,8 @@ from ..clock import rfc3339
 from ..errors import invalid
 from . import rules
 from .enums import enum_name
-from .model import DEFAULT_INGRESS, LATEST, REVISION, ServiceRecord
+from .model import LATEST, REVISION
+from .record import DEFAULT_INGRESS, UNSPECIFIED_INGRESS, ServiceRecord
 
 API_VERSION = "serving.knative.dev/v1"
 KIND = "Service"
@@ -239,7 +240,9 @@ def to_v1(record: ServiceRecord, at: float | None = None, *, with_status: bool =
     annotations["serving.knative.dev/creator"] = record.creator
     annotations["serving.knative.dev/lastModifier"] = record.last_modifier
     annotations[INGRESS_ANNOTATION] = INGRESS_TO_V1.get(spec.get("ingress", DEFAULT_INGRESS), "all")
-    annotations[INGRESS_STATUS_ANNOTATION] = INGRESS_TO_V1.get(record.serving_ingress(at), "all")
+    observed = record.serving_ingress(at)
+    if observed != UNSPECIFIED_INGRESS:  # set by the server once a revision serves
+        annotations[INGRESS_STATUS_ANNOTATION] = INGRESS_TO_V1.get(observed, "all")
     if record.operation:
         annotations[OPERATION_ANNOTATION] = record.operation.rsplit("/", 1)[-1]
     urls = rules.service_urls(record.project, record.region, record.service_id)
@@ -317,18 +320,17 @@ def _traffic_to_v1(target: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status(record: ServiceRecord, at: float | None) -> dict[str, Any]:
-    ready = record.ready(at)
-    since = rfc3339(record.ready_time if ready else record.update_time)
-    state = "True" if ready else "Unknown"
+    since = rfc3339(record.since(at))
+    state = "True" if record.ready(at) else "Unknown"
     uri = rules.service_uri(record.project, record.region, record.service_id)
     latest_ready = record.latest_ready_revision(at)
-    status: dict[str, Any] = {
-        "observedGeneration": record.generation,
-        "conditions": [
-            {"type": kind, "status": state, "lastTransitionTime": since}
-            for kind in ("Ready", "ConfigurationsReady", "RoutesReady")
-        ],
-    }
+    status: dict[str, Any] = {}
+    if record.observed_generation(at):  # follows the rollouts: gcloud waits for it to equal metadata.generation
+        status["observedGeneration"] = record.observed_generation(at)
+    status["conditions"] = [
+        {"type": kind, "status": state, "lastTransitionTime": since}
+        for kind in ("Ready", "ConfigurationsReady", "RoutesReady")
+    ]
     if latest_ready:
         status["latestReadyRevisionName"] = latest_ready
     status["latestCreatedRevisionName"] = record.latest_created_revision
@@ -360,7 +362,7 @@ def revision_to_v1(record: ServiceRecord, index: int, at: float | None = None) -
     }
     latest = index == len(record.revisions) - 1
     ready = not latest or record.ready(at)
-    since = rfc3339(record.ready_time if latest and ready else created)
+    since = rfc3339(record.since(at) if latest and ready else created)
     return {
         "apiVersion": API_VERSION,
         "kind": "Revision",

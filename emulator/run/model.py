@@ -18,6 +18,7 @@ from typing import Any
 from ..clock import monotonic, now
 from ..errors import ApiError, invalid, not_found
 from . import rules
+from .record import DEFAULT_INGRESS, UNSPECIFIED_INGRESS, Operation, ServiceRecord
 
 # v2 Service fields the server owns. Clients send them back (the python client re-sends uid, generation,
 # etag... of an object it read, docs/google-apis.md §1.4), so they are dropped on input, never rejected.
@@ -46,7 +47,6 @@ OUTPUT_ONLY = frozenset(
     }
 )
 
-DEFAULT_INGRESS = "INGRESS_TRAFFIC_ALL"  # "The default ... ingress setting allow any resource on the internet"
 LATEST = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
 REVISION = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
 
@@ -60,7 +60,7 @@ def with_defaults(spec: dict[str, Any], project: str) -> dict[str, Any]:
     """The defaults production fills in on create (and shows under validateOnly)."""
     spec = copy.deepcopy(spec)
     spec.setdefault("ingress", DEFAULT_INGRESS)
-    if spec["ingress"] == "INGRESS_TRAFFIC_UNSPECIFIED":
+    if spec["ingress"] == UNSPECIFIED_INGRESS:
         spec["ingress"] = DEFAULT_INGRESS
     spec.setdefault("launchStage", "GA")
     if not spec.get("traffic"):
@@ -97,64 +97,6 @@ def validate_spec(spec: dict[str, Any], where: str = "service") -> None:
         total = sum(int(t.get("percent") or 0) for t in traffic)
         if total != 100:
             raise invalid(f"Invalid value at '{where}.traffic': traffic percentages must add up to 100, got {total}.")
-
-
-@dataclass
-class ServiceRecord:
-    project: str
-    region: str
-    service_id: str
-    spec: dict[str, Any]
-    v1_extra: dict[str, Any]
-    uid: str
-    generation: int
-    version: int  # microseconds; the etag/resourceVersion encodes it
-    create_time: datetime
-    update_time: datetime
-    creator: str
-    last_modifier: str
-    revision_count: int
-    latest_created_revision: str
-    previous_ready_revision: str | None
-    previous_ingress: str | None  # what serves while the current generation rolls out
-    ready_at: float  # monotonic time the current generation becomes Ready
-    ready_time: datetime
-    operation: str = ""
-    delete_time: datetime | None = None
-    # Revisions as created: (name, template, v1-only template extras, create time). Read through v1 only.
-    revisions: list[tuple[str, dict[str, Any], dict[str, Any], datetime]] = field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.project, self.region, self.service_id)
-
-    @property
-    def name(self) -> str:
-        return f"projects/{self.project}/locations/{self.region}/services/{self.service_id}"
-
-    def ready(self, at: float | None = None) -> bool:
-        return (monotonic() if at is None else at) >= self.ready_at
-
-    def latest_ready_revision(self, at: float | None = None) -> str | None:
-        return self.latest_created_revision if self.ready(at) else self.previous_ready_revision
-
-    def serving_ingress(self, at: float | None = None) -> str:
-        current = self.spec.get("ingress", DEFAULT_INGRESS)
-        return current if self.ready(at) or self.previous_ingress is None else self.previous_ingress
-
-
-@dataclass
-class Operation:
-    name: str
-    project: str
-    region: str
-    kind: str  # create | update | delete
-    snapshot: ServiceRecord  # the service as this write left it
-    done_at: float
-    create_time: datetime
-
-    def done(self, at: float | None = None) -> bool:
-        return (monotonic() if at is None else at) >= self.done_at
 
 
 @dataclass
@@ -235,10 +177,16 @@ class RunStore:
         record.revisions.append((record.latest_created_revision, template, extra, record.update_time))
 
     @staticmethod
-    def _operation(record: ServiceRecord, kind: str, at: datetime) -> Operation:
+    def _operation(record: ServiceRecord, kind: str, at: datetime, delay: float | None = None) -> Operation:
+        """The write's operation: done when its rollout is (or, for a delete, `delay` from now)."""
         name = f"projects/{record.project}/locations/{record.region}/operations/{uuid.uuid4()}"
         record.operation = name
-        return Operation(name, record.project, record.region, kind, copy.deepcopy(record), record.ready_at, at)
+        if delay is None:
+            rollout = record.current_rollout
+            done_at, done_time = rollout.done_at, rollout.done_time
+        else:
+            done_at, done_time = monotonic() + delay, at + timedelta(seconds=delay)
+        return Operation(name, record.project, record.region, kind, copy.deepcopy(record), done_at, at, done_time)
 
     def preview_create(
         self, project: str, region: str, service_id: str, spec: dict[str, Any], v1_extra: dict[str, Any], principal: str
@@ -289,12 +237,9 @@ class RunStore:
             last_modifier=principal,
             revision_count=0,
             latest_created_revision="",
-            previous_ready_revision=None,
-            previous_ingress=None,
-            ready_at=monotonic() + delay,
-            ready_time=at + timedelta(seconds=delay),
         )
         self._new_revision(record)
+        record.start_rollout(delay, at, at + timedelta(seconds=delay))
         op = self._operation(record, "create", at)
         if store:
             self.services[record.key] = record
@@ -348,27 +293,22 @@ class RunStore:
             record.spec.get("template"),
             _template_extra(record.v1_extra),
         )
-        was_ready_revision = record.latest_ready_revision()
-        record.previous_ingress = record.serving_ingress()
-        record.previous_ready_revision = was_ready_revision
         record.spec = spec
         record.v1_extra = copy.deepcopy(v1_extra)
         record.generation += 1
         record.version = self._next_version(at) if store else self._peek_version(at)
         record.update_time = at
         record.last_modifier = principal
-        record.ready_at = monotonic() + delay
-        record.ready_time = at + timedelta(seconds=delay)
         if template_changed or force_new_revision:
             self._new_revision(record)
+        # Every write rolls out, a metadata-only one too: a new generation to observe (README, differences).
+        record.start_rollout(delay, at, at + timedelta(seconds=delay))
 
     def delete(self, record: ServiceRecord, delay: float) -> Operation:
         at = now()
         del self.services[record.key]
         record.delete_time = at
-        record.ready_at = monotonic() + delay
-        record.ready_time = at + timedelta(seconds=delay)
-        op = self._operation(record, "delete", at)
+        op = self._operation(record, "delete", at, delay)
         self.operations[op.name] = op
         return op
 
@@ -379,7 +319,7 @@ class RunStore:
     def preview_delete(self, record: ServiceRecord) -> Operation:
         preview = copy.deepcopy(record)
         preview.delete_time = now()
-        return self._operation(preview, "delete", preview.delete_time)
+        return self._operation(preview, "delete", preview.delete_time, 0.0)
 
 
 def _template_extra(v1_extra: dict[str, Any]) -> Any:

@@ -17,7 +17,8 @@ from ..paging import page
 from . import activity, rules
 from .api import RunApi
 from .knative import API_VERSION, from_v1, location_label, revision_to_v1, to_v1
-from .model import ServiceRecord, validate_spec
+from .model import validate_spec
+from .record import ServiceRecord
 from .views import V1_SERVICE_TYPE
 
 V1_STATUS_TYPE = "type.googleapis.com/google.cloud.run.v1.Status"

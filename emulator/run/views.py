@@ -8,18 +8,16 @@ from typing import Any
 from ..clock import monotonic, rfc3339
 from . import rules
 from .knative import to_v1
-from .model import LATEST, REVISION, Operation, ServiceRecord
-
-SERVICE_TYPE = "type.googleapis.com/google.cloud.run.v2.Service"
-V1_SERVICE_TYPE = "type.googleapis.com/google.cloud.run.v1.Service"
-
+from .model import LATEST, REVISION
+from .record import UNSPECIFIED_INGRESS, Operation, ServiceRecord
 
 SERVICE_TYPE = "type.googleapis.com/google.cloud.run.v2.Service"
 V1_SERVICE_TYPE = "type.googleapis.com/google.cloud.run.v1.Service"
 
 
 def render_service(record: ServiceRecord, at: float | None = None) -> dict[str, Any]:
-    """The v2 Service as production prints it: enums as names, int64 as strings, output fields filled."""
+    """The v2 Service as production prints it at `at` (now if None): enums as names, int64 as strings, output
+    fields filled; `ingress` the observed one, omitted (proto3 JSON) while `INGRESS_TRAFFIC_UNSPECIFIED`."""
     ready = record.ready(at)
     spec = copy.deepcopy(record.spec)
     out: dict[str, Any] = {"name": record.name, "uid": record.uid, "generation": str(record.generation)}
@@ -34,19 +32,16 @@ def render_service(record: ServiceRecord, at: float | None = None) -> dict[str, 
     out["creator"] = record.creator
     out["lastModifier"] = record.last_modifier
     out.update(spec)
-    out["observedGeneration"] = str(record.generation)
+    ingress = record.serving_ingress(at)
+    if ingress == UNSPECIFIED_INGRESS:
+        out.pop("ingress", None)
+    else:
+        out["ingress"] = ingress
+    observed_generation = record.observed_generation(at)
+    if observed_generation:
+        out["observedGeneration"] = str(observed_generation)
     if record.delete_time is None:
-        state = (
-            "CONDITION_SUCCEEDED"
-            if ready
-            else ("CONDITION_PENDING" if record.generation == 1 else "CONDITION_RECONCILING")
-        )
-        since = rfc3339(record.ready_time if ready else record.update_time)
-        out["terminalCondition"] = {"type": "Ready", "state": state, "lastTransitionTime": since}
-        out["conditions"] = [
-            {"type": kind, "state": state, "lastTransitionTime": since}
-            for kind in ("RoutesReady", "ConfigurationsReady")
-        ]
+        out.update(_conditions(record, at))
     revisions = f"{record.name}/revisions/"
     latest_ready = record.latest_ready_revision(at)
     if latest_ready:
@@ -59,6 +54,23 @@ def render_service(record: ServiceRecord, at: float | None = None) -> dict[str, 
         out["reconciling"] = True
     out["etag"] = rules.version_token(record.version)
     return out
+
+
+def _conditions(record: ServiceRecord, at: float | None) -> dict[str, Any]:
+    """`terminalCondition` Ready and the two subconditions: succeeded once the current rollout completed, pending
+    before any has (a new service), reconciling while a later one runs."""
+    if record.ready(at):
+        state = "CONDITION_SUCCEEDED"
+    else:
+        state = "CONDITION_PENDING" if record.observed(at) is None else "CONDITION_RECONCILING"
+    since = rfc3339(record.since(at))
+    return {
+        "terminalCondition": {"type": "Ready", "state": state, "lastTransitionTime": since},
+        "conditions": [
+            {"type": kind, "state": state, "lastTransitionTime": since}
+            for kind in ("RoutesReady", "ConfigurationsReady")
+        ],
+    }
 
 
 def _traffic_statuses(record: ServiceRecord) -> list[dict[str, Any]]:

@@ -133,3 +133,23 @@ def test_audit_entries_are_queryable(emulator: EmulatorServer) -> None:
     assert [e.payload["methodName"] for e in regional] == ["google.cloud.run.v2.Services.CreateService"]
     by_log_id = client.list_entries(filter_='log_id("cloudaudit.googleapis.com/activity")')
     assert len(list(by_log_id)) == 2
+
+
+def test_a_v2_write_logs_a_first_and_a_last_entry(emulator: EmulatorServer) -> None:
+    """Cloud Run's long-running methods "usually generate two audit log entries" (docs/google-apis.md §2.2)."""
+    from google.cloud import run_v2
+
+    from shared.clients import run_services
+
+    run = run_services(emulator.url)
+    service = run_v2.Service(template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]))
+    op = run.create_service(parent=f"projects/{PROJECT}/locations/us-central1", service=service, service_id="two")
+    op.result(timeout=5)
+    client = logging_client(PROJECT, emulator.url)
+    entries = list(client.list_entries(filter_=f'operation.id="{op.operation.name}"'))
+    assert sorted(e.operation.get("last", False) for e in entries) == [False, True]
+    assert sorted(e.operation.get("first", False) for e in entries) == [False, True]
+    [last] = client.list_entries(filter_="operation.last=true")
+    assert last.insert_id in {e.insert_id for e in entries}
+    assert last.payload["response"]["name"] == f"projects/{PROJECT}/locations/us-central1/services/two"
+    assert last.payload["methodName"] == "google.cloud.run.v2.Services.CreateService"

@@ -269,8 +269,11 @@ def test_update_missing_service_is_not_found_unless_allow_missing(
     created = client.update_service(request=request).result(timeout=5)
     assert created.generation == 1 and created.labels == {"team": "x"}
     assert client.get_service(name=f"{PARENT}/services/upsert").uid == created.uid
-    assert [(a.method_name, a.permission) for a in activities] == [
-        ("google.cloud.run.v2.Services.UpdateService", "run.services.create")
+    assert [
+        (a.method_name, a.permission, a.operation["first" if i == 0 else "last"]) for i, a in enumerate(activities)
+    ] == [
+        ("google.cloud.run.v2.Services.UpdateService", "run.services.create", True),
+        ("google.cloud.run.v2.Services.UpdateService", "run.services.create", True),
     ]
 
 
@@ -438,7 +441,9 @@ def test_each_write_reports_its_admin_activity(client: run_v2.ServicesClient, ac
     delete_op = client.delete_service(name=svc.name)
 
     name = f"{PARENT}/services/hello"
-    assert [(a.method_name, a.resource_name, a.permission, a.request["@type"]) for a in activities] == [
+    # Every v2 write is a long-running operation: a first entry when accepted, a last one when done (here at once).
+    firsts, lasts = activities[0::2], activities[1::2]
+    assert [(a.method_name, a.resource_name, a.permission, a.request["@type"]) for a in firsts] == [
         (
             "google.cloud.run.v2.Services.CreateService",
             name,
@@ -459,13 +464,21 @@ def test_each_write_reports_its_admin_activity(client: run_v2.ServicesClient, ac
         ),
     ]
     ops = [create_op.operation.name, update_op.operation.name, delete_op.operation.name]
-    assert [a.response for a in activities] == [
+    assert [a.response for a in firsts] == [
         {"@type": "type.googleapis.com/google.longrunning.Operation", "name": op} for op in ops
     ]
-    assert [a.operation for a in activities] == [
-        {"id": op, "producer": "run.googleapis.com", "first": True} for op in ops
-    ]
-    first, second, third = activities
+    assert [a.operation for a in firsts] == [{"id": op, "producer": "run.googleapis.com", "first": True} for op in ops]
+    assert [a.operation for a in lasts] == [{"id": op, "producer": "run.googleapis.com", "last": True} for op in ops]
+    # The last entry repeats the write (method, request, caller) and answers with the Service it finished with.
+    for first, last in zip(firsts, lasts, strict=True):
+        assert (last.method_name, last.request, last.principal) == (first.method_name, first.request, first.principal)
+        assert last.response["@type"] == "type.googleapis.com/google.cloud.run.v2.Service"
+        assert last.response["name"] == name and last.response["uid"] == svc.uid
+    assert [last.response["labels"] for last in lasts] == [{"team": "a"}, {"team": "b"}, {"team": "b"}]
+    assert lasts[1].response["generation"] == lasts[1].response["observedGeneration"] == "2"
+    assert "reconciling" not in lasts[1].response
+    assert "deleteTime" in lasts[2].response
+    first, second, third = firsts
     assert (first.project, first.region, first.service, first.principal) == (
         PROJECT,
         REGION,
@@ -478,6 +491,22 @@ def test_each_write_reports_its_admin_activity(client: run_v2.ServicesClient, ac
     assert third.request == {"@type": "type.googleapis.com/google.cloud.run.v2.DeleteServiceRequest", "name": name}
     assert first.user_agent.startswith("python-requests/")  # the REST transport's HTTP library
     assert first.caller_ip == "127.0.0.1"
+
+
+def test_the_last_entry_waits_for_the_operation(
+    emulator: EmulatorServer, client: run_v2.ServicesClient, activities: list[AdminActivity]
+) -> None:
+    set_operation_delay(emulator, 1.0)
+    op = client.create_service(parent=PARENT, service=hello(), service_id="slow")
+    written = [a.operation for a in activities]
+    # Read before asking: if the operation is still running now, it was when the entries were read.
+    if not op.done():
+        assert written == [{"id": op.operation.name, "producer": "run.googleapis.com", "first": True}]
+    assert emulator.emulator.eventarc.drain(timeout=10)  # drain waits for entries still to be written
+    assert [a.operation for a in activities][1:] == [
+        {"id": op.operation.name, "producer": "run.googleapis.com", "last": True}
+    ]
+    assert op.done() and "reconciling" not in activities[1].response
 
 
 def test_principal_header_names_the_caller(emulator: EmulatorServer, activities: list[AdminActivity]) -> None:
@@ -521,7 +550,7 @@ def test_fifty_concurrent_clients(emulator: EmulatorServer, activities: list[Adm
     assert len(listed) == 51
     shared = requests.get(f"{url}/shared", timeout=5).json()
     assert shared["generation"] == str(1 + wins)  # every successful update counted exactly once
-    assert len(activities) == 1 + 50 + wins
+    assert len(activities) == 2 * (1 + 50 + wins)  # a first and a last entry for each
 
 
 def test_state_snapshot_and_reset(emulator: EmulatorServer, client: run_v2.ServicesClient) -> None:
