@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from .api_compute import AdoptionRefused, StaleObservation, get_url_map, list_backend_services, list_negs
-from .api_run import list_services, read_service
+from .api_compute import AdoptionRefused, StaleObservation, get_url_map
+from .api_run import read_service
 from .apply_objects import apply_in_order, undo_creations
 from .apply_url_map import writer_for
 from .clients import ComputeClients
@@ -37,13 +37,13 @@ from .decision_log import DecisionLog
 from .flow_ingress import enforce_ingress
 from .flow_routes import map_settings, named
 from .flow_status import report_route
+from .flow_sweep_observe import Observed, observe
 from .model import (
     Action,
     Change,
     Claim,
     Decision,
     DesiredRoute,
-    Json,
     NotPublished,
     RouteInvalid,
     RouteOutcome,
@@ -53,10 +53,10 @@ from .model import (
     ServiceKey,
     ServiceRef,
 )
-from .naming import backend_service_name, neg_name, parse_marker, service_backend_path
+from .naming import backend_service_name, neg_name, service_backend_path
 from .plan_ingress import ALL, UNSPECIFIED
 from .plan_limits import WARN_FRACTION
-from .plan_objects import ObjectsPlan, neg_regions, plan_objects
+from .plan_objects import ObjectsPlan, plan_objects
 from .plan_outcome import route_outcome
 from .plan_route import decide_routes, installation_of, wants_publishing
 from .plan_url_map import plan_url_map
@@ -67,15 +67,6 @@ if TYPE_CHECKING:
 
 CONCURRENCY = 8
 _PUBLISHED = (Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED)
-
-
-@dataclass
-class _Observed:
-    backends: dict[tuple[str, str], Json] = field(default_factory=dict)  # (project, name) -> any backend service
-    negs: dict[tuple[str, str, str], Json] = field(default_factory=dict)  # (project, region, name) -> any NEG
-    regions: dict[str, set[str]] = field(default_factory=dict)  # project -> regions swept
-    ours: dict[ServiceRef, set[str]] = field(default_factory=lambda: defaultdict(set))  # regions of our NEGs
-    services: list[ServiceFacts] = field(default_factory=list)
 
 
 @dataclass
@@ -106,7 +97,7 @@ def sweep(
     lb_project = config.require_project()
     regions = config.require_regions()
     settings = map_settings(config, lb_project, upkeep=True)
-    observed = _observe(config, run, compute, [lb_project], regions)
+    observed = observe(config, run, compute, [lb_project], regions)
     result = SweepResult(services=observed.services)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
@@ -148,34 +139,6 @@ def sweep(
     return result
 
 
-# --- observe ----------------------------------------------------------------------------------------------------
-
-
-def _observe(
-    config: Config, run: run_v2.ServicesClient, compute: ComputeClients, projects: Sequence[str], regions: Iterable[str]
-) -> _Observed:
-    observed = _Observed()
-    for project in projects:
-        backends = list_backend_services(compute, project)
-        scope = set(regions)
-        for backend in backends:
-            observed.backends[(project, str(backend.get("name", "")))] = backend
-            marker = parse_marker(backend.get("description"))
-            if marker and marker.owner == config.owner_id:
-                observed.ours[marker.ref] |= neg_regions(backend)
-                scope |= neg_regions(backend)
-        observed.regions[project] = scope
-        for neg in list_negs(compute, project, scope):
-            region = str(neg.get("region", "")).rstrip("/").rsplit("/", 1)[-1]
-            observed.negs[(project, region, str(neg.get("name", "")))] = neg
-            marker = parse_marker(neg.get("description"))
-            if marker and marker.owner == config.owner_id:
-                observed.ours[marker.ref].add(region)
-        for region in sorted(scope):
-            observed.services += list_services(run, project, region)
-    return observed
-
-
 # --- ingress ----------------------------------------------------------------------------------------------------
 
 
@@ -206,7 +169,7 @@ def _ingress_pass(
 # --- decide -------------------------------------------------------------------------------------------------------
 
 
-def _decide(observed: _Observed, config: Config, run: run_v2.ServicesClient) -> list[_Service]:
+def _decide(observed: Observed, config: Config, run: run_v2.ServicesClient) -> list[_Service]:
     owner = config.owner_id
     mine = [f for f in observed.services if installation_of(f.labels) == owner]
     decisions: dict[ServiceRef, Decision] = dict(decide_routes(mine, config.hosts))
@@ -230,7 +193,7 @@ def _decide(observed: _Observed, config: Config, run: run_v2.ServicesClient) -> 
     return services
 
 
-def _still_wanted(ref: ServiceRef, observed: _Observed, run: run_v2.ServicesClient, owner: str) -> bool:
+def _still_wanted(ref: ServiceRef, observed: Observed, run: run_v2.ServicesClient, owner: str) -> bool:
     """Before removing a route, read the service again where it had objects: an event may have labeled it since."""
     for region in sorted(observed.ours[ref]):
         facts = read_service(run, ServiceKey(ref.project, region, ref.service))
@@ -243,7 +206,7 @@ def _check(services: list[_Service], results: dict[ServiceRef, RuleResult] | Any
     return [(s, results[s.ref]) for s in services if s.claim is not None]
 
 
-def _plan_objects(service: _Service, observed: _Observed, config: Config) -> None:
+def _plan_objects(service: _Service, observed: Observed, config: Config) -> None:
     ref, owner = service.ref, config.owner_id
     if service.checked is not None and service.checked.refused:
         service.claim = None  # refused before anything is made: it keeps what it has
@@ -356,7 +319,7 @@ def _outcome(service: _Service, rule: RuleResult | None, map_change: Change | No
 
 
 def _report(
-    result: SweepResult, observed: _Observed, config: Config, log: DecisionLog, published: set[ServiceRef]
+    result: SweepResult, observed: Observed, config: Config, log: DecisionLog, published: set[ServiceRef]
 ) -> None:
     """Budgets over the warning line, then the sweep's snapshot (posture and budgets), as decisions."""
     budgets = result.budgets()
@@ -385,7 +348,7 @@ def _report(
 
 
 def _posture(
-    result: SweepResult, observed: _Observed, config: Config, published: set[ServiceRef]
+    result: SweepResult, observed: Observed, config: Config, published: set[ServiceRef]
 ) -> dict[str, dict[str, int]]:
     """Per project, how many service copies are private, published, exempt (open by exemption) and open to all."""
     remediated = {d["service"] for d in result.decisions if d["action"] == Action.INGRESS_REMEDIATED}

@@ -31,7 +31,17 @@ MAX_FUNCTION_LINES = 60
 # shared/: each module's layer; a module may import its own layer and the ones below.
 SHARED_LAYERS: dict[str, list[str]] = {
     "model": ["model"],
-    "foundation": ["naming", "methods", "config", "errors", "decision_log", "events", "event_replay", "clients"],
+    "foundation": [
+        "naming",
+        "methods",
+        "permissions",
+        "config",
+        "errors",
+        "decision_log",
+        "events",
+        "event_replay",
+        "clients",
+    ],
     "plan": [
         "plan_paths",
         "plan_limits",
@@ -46,7 +56,15 @@ SHARED_LAYERS: dict[str, list[str]] = {
     ],
     "api": ["api_run", "api_compute", "api_resources"],
     "apply": ["apply_objects", "apply_url_map", "apply_status", "route_log", "sweep_result"],
-    "flow": ["flow_status", "flow_ingress", "flow_routes", "flow_sweep", "flow_explain", "flow_doctor"],
+    "flow": [
+        "flow_status",
+        "flow_ingress",
+        "flow_routes",
+        "flow_sweep_observe",
+        "flow_sweep",
+        "flow_explain",
+        "flow_doctor",
+    ],
 }
 LAYER_ORDER = list(SHARED_LAYERS)
 # What a pure planner may import: values, names and configuration, never a client or the decision log.
