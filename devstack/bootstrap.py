@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import clients
-from shared.methods import EVENT_TYPE, HANDLED_METHODS, SERVICE_NAME
+from shared.methods import EVENT_TYPE, METHODS_BY_FUNCTION, SERVICE_NAME
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,24 @@ def _eventarc(endpoint: str) -> Any:
     )
 
 
-def trigger_id(function: str, method: str) -> str:
-    """`enforce-ingress-v1-replaceservice`: one trigger per function and audit-log method, as infra makes."""
+def trigger_id(function: str, method: str, installation: str | None = None) -> str:
+    """`enforce-ingress-v1-replaceservice`: one trigger per function and audit-log method, as infra makes (with
+    the installation's owner id after the function's name for a second installation in the same project)."""
     version = method.split(".")[3]
     verb = method.rsplit(".", 1)[1].lower()
-    return f"{function.replace('_', '-')}-{version}-{verb}"
+    owner = f"-{installation}" if installation else ""
+    return f"{function.replace('_', '-')}{owner}-{version}-{verb}"
 
 
-def create_triggers(endpoint: str, project: str, function: str, uri: str) -> list[str]:
-    """One global audit-log trigger per handled method name, delivering to `uri`."""
+def create_triggers(
+    endpoint: str, project: str, function: str, uri: str, *, installation: str | None = None
+) -> list[str]:
+    """One global audit-log trigger per method name the function handles, delivering to `uri`."""
     triggers = _eventarc(endpoint).projects().locations().triggers()
     parent = f"projects/{project}/locations/global"
     names = []
-    for method in sorted(HANDLED_METHODS):
-        tid = trigger_id(function, method)
+    for method in sorted(METHODS_BY_FUNCTION[function]):
+        tid = trigger_id(function, method, installation)
         body = {
             "eventFilters": [
                 {"attribute": "type", "value": EVENT_TYPE},

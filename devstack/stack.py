@@ -32,6 +32,7 @@ class LocalStack:
         functions: tuple[str, ...] = EVENT_FUNCTIONS + HTTP_FUNCTIONS,
         emulator_port: int = 0,
         echo: IO[str] | None = None,
+        installations: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.project = project
         self.region = region
@@ -41,6 +42,9 @@ class LocalStack:
         )
         self._extra_env = dict(env or {})
         self._function_names = functions
+        # More runway installations on the same project and load balancer: owner id -> extra environment. Each
+        # runs its own sync_routes (as `sync_routes@<owner>`), fed by its own triggers.
+        self._installations = dict(installations or {})
         self._echo = echo
         self.functions: dict[str, FunctionProcess] = {}
         self._agents: list[LogAgent] = []
@@ -66,7 +70,7 @@ class LocalStack:
     def identity(self, function: str) -> str:
         """The service account a function runs as (infra/ makes one per function): its calls carry it, so the
         emulator's IAM checks them and its call log and audit entries name it."""
-        return f"{function.replace('_', '-')}@{self.project}.iam.gserviceaccount.com"
+        return f"{function.replace('_', '-').replace('@', '-')}@{self.project}.iam.gserviceaccount.com"
 
     def start(self) -> LocalStack:
         self.server.start()
@@ -78,6 +82,12 @@ class LocalStack:
                 self._agents.append(agent)
                 identity = {"RUNWAY_API_PRINCIPAL": self.identity(name)}
                 self.functions[name] = FunctionProcess(name, {**env, **identity}, agent)
+            for owner, extra in self._installations.items():
+                name = f"sync_routes@{owner}"
+                agent = LogAgent(self.url, self.project, self.region, f"sync-routes-{owner}")
+                self._agents.append(agent)
+                own = {"RUNWAY_OWNER_ID": owner, "RUNWAY_API_PRINCIPAL": self.identity(name), **extra}
+                self.functions[name] = FunctionProcess("sync_routes", {**env, **own}, agent)
             for fn in self.functions.values():
                 fn.start()
             self.bootstrap()
@@ -90,8 +100,9 @@ class LocalStack:
         """Triggers and load balancer; also what `reset` re-creates."""
         self.load_balancer = create_load_balancer(self.url, self.project)
         for name, fn in self.functions.items():
-            if name in EVENT_FUNCTIONS:
-                create_triggers(self.url, self.project, name, fn.url)
+            function, _, owner = name.partition("@")
+            if function in EVENT_FUNCTIONS:
+                create_triggers(self.url, self.project, function, fn.url, installation=owner or None)
 
     def reset(self) -> None:
         """Back to a freshly bootstrapped stack: no services, no routes, empty logs."""

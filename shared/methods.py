@@ -35,3 +35,6 @@ HANDLED_METHODS: frozenset[str] = frozenset(HANDLED)
 # What each event function is triggered by (infra/ makes one trigger per method and function).
 INGRESS_METHODS: frozenset[str] = frozenset({V1_CREATE, V1_REPLACE, V2_CREATE, V2_UPDATE})
 ROUTE_METHODS: frozenset[str] = HANDLED_METHODS
+
+# The triggers of each event function (infra/ and the local stack make one per method).
+METHODS_BY_FUNCTION: dict[str, frozenset[str]] = {"enforce_ingress": INGRESS_METHODS, "sync_routes": ROUTE_METHODS}
