@@ -9,6 +9,7 @@ from typing import Any
 from shared import errors, events
 from shared.config import Config, ConfigError, load_config
 from shared.decision_log import DecisionLog, TraceContext
+from shared.flow_scope import outside_scope
 from shared.model import Action
 
 Work = Callable[[events.ServiceEvent, Config, DecisionLog], dict[str, Any]]
@@ -78,7 +79,16 @@ def _handle(
         assert decoded.operation is not None
         reason = f"the {other} audit entry of operation {decoded.operation.id}; acting on its {wanted}"
         return log.decide(Action.EVENT_IGNORED, service=decoded.key, reason=reason, message=f"not handled: {reason}")
+    return _work(decoded, config, log, work)
+
+
+def _work(decoded: events.ServiceEvent, config: Config, log: DecisionLog, work: Work) -> dict[str, Any]:
     try:
+        outside = outside_scope(decoded.key, config)
+        if outside is not None:
+            return log.decide(
+                Action.EVENT_IGNORED, service=decoded.key, reason=outside, message=f"not handled: {outside}"
+            )
         return work(decoded, config, log)
     except errors.RunwayApiError as exc:
         record = log.decide(

@@ -117,3 +117,19 @@ def logging_client(project: str, endpoint: str | None) -> LoggingClient:
         _use_grpc=False,
         client_options={"api_endpoint": endpoint.rstrip("/")},
     )
+
+
+@dataclass(frozen=True)
+class ResourceClients:
+    """The Resource Manager v3 clients runway calls (`RUNWAY_SCOPE`)."""
+
+    projects: Any  # resourcemanager_v3.ProjectsClient
+    folders: Any  # resourcemanager_v3.FoldersClient
+
+
+@functools.cache
+def resource_manager(endpoint: str | None, principal: str | None = None) -> ResourceClients:
+    from google.cloud import resourcemanager_v3
+
+    kwargs = client_kwargs(endpoint, principal)
+    return ResourceClients(resourcemanager_v3.ProjectsClient(**kwargs), resourcemanager_v3.FoldersClient(**kwargs))

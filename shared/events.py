@@ -1,4 +1,7 @@
-"""Decoding Cloud Run audit-log CloudEvents into the one thing runway takes from them: which service.
+"""Decoding Cloud Run audit-log events into the one thing runway takes from them: which service.
+
+Two envelopes carry the same audit LogEntry (`shared.event_envelope`): Eventarc's audit-log CloudEvent (one
+project's triggers) and the Pub/Sub CloudEvent of an aggregated log sink's topic (a whole organization or folder).
 
 The event is a pointer, never the state (docs/design.md §1): handlers re-read the live service, so this module
 extracts the service identity, who did it and when, and nothing about labels or ingress.
@@ -33,7 +36,6 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,10 +43,10 @@ from datetime import datetime
 from typing import Any
 
 from shared import methods
+from shared.event_envelope import MAX_DATA_BYTES, Envelope, open_envelope
 from shared.model import PROJECT_ID, PROJECT_NUMBER, REGION, SERVICE_ID, ServiceKey
 
-# A Cloud Logging entry is at most 256 KB (larger audit entries are split), so a bigger body is not one.
-MAX_DATA_BYTES = 256 * 1024
+__all__ = ["MAX_DATA_BYTES", "Decoded", "Ignored", "Invalid", "Operation", "ServiceEvent", "decode"]
 
 _PROJECT_RE = re.compile(rf"{PROJECT_ID}|{PROJECT_NUMBER}")
 _PROJECT_ID_RE = re.compile(PROJECT_ID)
@@ -114,11 +116,12 @@ class _Reject(Exception):
 
 
 def decode(event: Any) -> Decoded:
-    """Decode an audit-log CloudEvent (as functions-framework hands it). Never raises on bad input."""
-    event_id = _str_or_none(_attribute(event, "id"))
-    data, problem = _payload(_data_of(event))
+    """Decode an audit-log CloudEvent or a Pub/Sub one carrying an audit LogEntry (as functions-framework hands
+    it). Never raises on bad input."""
+    envelope = open_envelope(event)
+    event_id, data = envelope.event_id, envelope.entry
     proto = _dict(data.get("protoPayload")) if data is not None else None
-    method_attr = _str_or_none(_attribute(event, "methodname"))
+    method_attr = _str_or_none(envelope.attribute("methodname"))
     method = _str_or_none(proto.get("methodName")) if proto is not None else None
     method = method or method_attr
     principal = _principal(proto)
@@ -126,19 +129,16 @@ def decode(event: Any) -> Decoded:
     def invalid(reason: str) -> Invalid:
         return Invalid(reason, event_id=event_id, method=_clip(method), principal=principal)
 
-    event_type = _attribute(event, "type")
-    if event_type != methods.EVENT_TYPE:
-        return invalid(f"event type {_show(event_type)} is not {methods.EVENT_TYPE}")
     if data is None:
-        return invalid(problem or "event has no data")
+        return invalid(envelope.problem or "event has no data")
     if proto is None:
         return invalid("data has no protoPayload object")
     try:
         method = _agreed("methodName", proto.get("methodName"), method_attr)
-        service_name = _agreed("serviceName", proto.get("serviceName"), _attribute(event, "servicename"))
+        service_name = _agreed("serviceName", proto.get("serviceName"), envelope.attribute("servicename"))
         if service_name != methods.SERVICE_NAME:
             raise _Reject(f"serviceName {_show(service_name)} is not {methods.SERVICE_NAME}")
-        resource_name = _agreed("resourceName", proto.get("resourceName"), _attribute(event, "resourcename"))
+        resource_name = _agreed("resourceName", proto.get("resourceName"), envelope.attribute("resourcename"))
     except _Reject as reject:
         return invalid(str(reject))
 
@@ -166,54 +166,12 @@ def decode(event: Any) -> Decoded:
         verb=verb,
         principal=principal,
         event_id=event_id,
-        event_time=_event_time(data, event),
+        event_time=_event_time(data, envelope),
         operation=_operation(data),
     )
 
 
-# --- reading the envelope -------------------------------------------------------------------------
-
-
-def _attribute(event: Any, name: str) -> Any:
-    # CloudEvent.get covers the SDK's event; anything else (garbage handed in) has no attributes.
-    getter = getattr(event, "get", None)
-    if not callable(getter):
-        return None
-    try:
-        return getter(name)
-    except Exception:  # a foreign object's .get may do anything; it is not an event either way
-        return None
-
-
-def _data_of(event: Any) -> Any:
-    try:
-        return getattr(event, "data", None)
-    except Exception:
-        return None
-
-
-def _payload(data: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """The LogEntry as a dict, or why there is none. Size is checked before any parsing."""
-    if data is None:
-        return None, "event has no data"
-    if isinstance(data, bytes | bytearray | str):
-        size = len(data.encode("utf-8", "replace") if isinstance(data, str) else data)
-        if size > MAX_DATA_BYTES:
-            return None, f"data is {size} bytes, over the {MAX_DATA_BYTES}-byte limit"
-        try:
-            data = json.loads(data)
-        except (ValueError, RecursionError):
-            return None, "data is not JSON"
-    elif isinstance(data, Mapping):
-        try:
-            size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str).encode())
-        except (ValueError, TypeError, RecursionError):
-            return None, "data cannot be serialized as JSON"
-        if size > MAX_DATA_BYTES:
-            return None, f"data is {size} bytes, over the {MAX_DATA_BYTES}-byte limit"
-    if not isinstance(data, Mapping):
-        return None, f"data is a JSON {type(data).__name__}, not an object"
-    return dict(data), None
+# --- reading the payload -------------------------------------------------------------------------
 
 
 def _agreed(field: str, payload_value: Any, attribute_value: Any) -> str:
@@ -238,8 +196,8 @@ def _principal(proto: dict[str, Any] | None) -> str | None:
     return _clip(email, 320) if isinstance(email, str) and email else None
 
 
-def _event_time(data: Mapping[str, Any], event: Any) -> datetime | None:
-    for value in (data.get("timestamp"), _attribute(event, "recordedtime"), _attribute(event, "time")):
+def _event_time(data: Mapping[str, Any], envelope: Envelope) -> datetime | None:
+    for value in (data.get("timestamp"), envelope.attribute("recordedtime"), envelope.attribute("time")):
         parsed = _parse_time(value)
         if parsed is not None:
             return parsed

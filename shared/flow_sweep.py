@@ -36,6 +36,7 @@ from .config import Config
 from .decision_log import DecisionLog
 from .flow_ingress import enforce_ingress
 from .flow_routes import map_settings, named
+from .flow_scope import projects_in_scope
 from .flow_status import report_route
 from .flow_sweep_observe import Observed, observe
 from .model import (
@@ -97,10 +98,10 @@ def sweep(
     lb_project = config.require_project()
     regions = config.require_regions()
     settings = map_settings(config, lb_project, upkeep=True)
-    observed = observe(config, run, compute, [lb_project], regions)
-    result = SweepResult(services=observed.services)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
+        observed = observe(config, run, compute, projects_in_scope(config), regions, pool)
+        result = SweepResult(services=observed.services)
         _ingress_pass(observed.services, config, log, run, result, pool, progress)
         services = _decide(observed, config, run)
         url_map = get_url_map(compute, settings.project, settings.url_map)

@@ -6,6 +6,7 @@ the configured ones plus every region runway has a NEG in.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,25 +34,46 @@ class Observed:
 
 
 def observe(
-    config: Config, run: run_v2.ServicesClient, compute: ComputeClients, projects: Sequence[str], regions: Iterable[str]
+    config: Config,
+    run: run_v2.ServicesClient,
+    compute: ComputeClients,
+    projects: Sequence[str],
+    regions: Iterable[str],
+    pool: concurrent.futures.Executor,
+) -> Observed:
+    """Every project in scope, several at a time: its API calls grow with projects, regions and pages, not with
+    services."""
+    observed = Observed()
+    regions = tuple(regions)
+    for part in pool.map(lambda project: _observe_one(config, run, compute, project, regions), projects):
+        observed.backends.update(part.backends)
+        observed.negs.update(part.negs)
+        observed.regions.update(part.regions)
+        for ref, found in part.ours.items():
+            observed.ours[ref] |= found
+        observed.services += part.services
+    return observed
+
+
+def _observe_one(
+    config: Config, run: run_v2.ServicesClient, compute: ComputeClients, project: str, regions: tuple[str, ...]
 ) -> Observed:
     observed = Observed()
-    for project in projects:
-        backends = list_backend_services(compute, project)
-        scope = set(regions)
-        for backend in backends:
-            observed.backends[(project, str(backend.get("name", "")))] = backend
-            marker = parse_marker(backend.get("description"))
-            if marker and marker.owner == config.owner_id:
-                observed.ours[marker.ref] |= neg_regions(backend)
-                scope |= neg_regions(backend)
-        observed.regions[project] = scope
-        for neg in list_negs(compute, project, scope):
-            region = str(neg.get("region", "")).rstrip("/").rsplit("/", 1)[-1]
-            observed.negs[(project, region, str(neg.get("name", "")))] = neg
-            marker = parse_marker(neg.get("description"))
-            if marker and marker.owner == config.owner_id:
-                observed.ours[marker.ref].add(region)
-        for region in sorted(scope):
-            observed.services += list_services(run, project, region)
+    backends = list_backend_services(compute, project)
+    scope = set(regions)
+    for backend in backends:
+        observed.backends[(project, str(backend.get("name", "")))] = backend
+        marker = parse_marker(backend.get("description"))
+        if marker and marker.owner == config.owner_id:
+            observed.ours[marker.ref] |= neg_regions(backend)
+            scope |= neg_regions(backend)
+    observed.regions[project] = scope
+    for neg in list_negs(compute, project, scope):
+        region = str(neg.get("region", "")).rstrip("/").rsplit("/", 1)[-1]
+        observed.negs[(project, region, str(neg.get("name", "")))] = neg
+        marker = parse_marker(neg.get("description"))
+        if marker and marker.owner == config.owner_id:
+            observed.ours[marker.ref].add(region)
+    for region in sorted(scope):
+        observed.services += list_services(run, project, region)
     return observed

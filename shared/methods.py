@@ -8,6 +8,8 @@ from __future__ import annotations
 
 SERVICE_NAME = "run.googleapis.com"
 EVENT_TYPE = "google.cloud.audit.log.v1.written"
+# An organization's or folder's audit entries arrive through a log sink's Pub/Sub topic (docs/google-apis.md §9.5).
+PUBSUB_EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 
 V1_CREATE = "google.cloud.run.v1.Services.CreateService"
 V1_REPLACE = "google.cloud.run.v1.Services.ReplaceService"

@@ -38,6 +38,7 @@ SHARED_LAYERS: dict[str, list[str]] = {
         "config",
         "errors",
         "decision_log",
+        "event_envelope",
         "events",
         "event_replay",
         "clients",
@@ -57,6 +58,7 @@ SHARED_LAYERS: dict[str, list[str]] = {
     "api": ["api_run", "api_compute", "api_resources"],
     "apply": ["apply_objects", "apply_url_map", "apply_status", "route_log", "sweep_result"],
     "flow": [
+        "flow_scope",
         "flow_status",
         "flow_ingress",
         "flow_routes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -42,6 +43,7 @@ def test_variables_are_design_names() -> None:
         "RUNWAY_SCOPE",
         "RUNWAY_URL_MAP_MAX_BYTES",
         "RUNWAY_API_PRINCIPAL",
+        "RUNWAY_REPEAT_FINDINGS",
     )
 
 
@@ -98,6 +100,9 @@ GOOD = [
         id="endpoint-https-trailing-slash",
     ),
     pytest.param("RUNWAY_STATUS", "off", "status", False, id="status-off"),
+    pytest.param("RUNWAY_REPEAT_FINDINGS", "90m", "repeat_findings", timedelta(minutes=90), id="repeat-90m"),
+    pytest.param("RUNWAY_REPEAT_FINDINGS", "2d", "repeat_findings", timedelta(days=2), id="repeat-2d"),
+    pytest.param("RUNWAY_REPEAT_FINDINGS", "0", "repeat_findings", timedelta(0), id="repeat-every-sweep"),
     pytest.param("RUNWAY_STATUS", "ON", "status", True, id="status-on"),
     pytest.param("RUNWAY_URL_MAP_MAX_BYTES", "1048576", "url_map_max_bytes", 1048576, id="max-bytes-1mb"),
     pytest.param("RUNWAY_SCOPE", "organizations/123456", "scope", Scope(parent="organizations/123456"), id="scope-org"),
@@ -167,6 +172,8 @@ BAD = [
     pytest.param("RUNWAY_HOSTS", '{"default":["a.com:"]}', "is not a host rule", id="host-empty-port"),
     pytest.param("RUNWAY_HOSTS", '{"default":["a_b.com"]}', "is not a host rule", id="host-underscore"),
     pytest.param("RUNWAY_STATUS", "maybe", "expected on or off", id="status-maybe"),
+    pytest.param("RUNWAY_REPEAT_FINDINGS", "1 day", "expected a duration like 24h", id="repeat-words"),
+    pytest.param("RUNWAY_REPEAT_FINDINGS", "-1h", "expected a duration like 24h", id="repeat-negative"),
     pytest.param(
         "RUNWAY_URL_MAP_MAX_BYTES", "64KB", "expected a number of bytes from 1024 to 1048576", id="bytes-unit"
     ),

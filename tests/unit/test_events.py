@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Callable
@@ -343,8 +344,9 @@ def test_ignored(base, mutate, reason_part, key) -> None:
 INVALID_BUILT = [
     pytest.param(
         V1,
-        edit_headers(lambda h: h.update({"ce-type": "google.cloud.pubsub.topic.v1.messagePublished"})),
-        "event type 'google.cloud.pubsub.topic.v1.messagePublished' is not google.cloud.audit.log.v1.written",
+        edit_headers(lambda h: h.update({"ce-type": "google.cloud.storage.object.v1.finalized"})),
+        "event type 'google.cloud.storage.object.v1.finalized' is not google.cloud.audit.log.v1.written or "
+        "google.cloud.pubsub.topic.v1.messagePublished",
         id="wrong-type",
     ),
     pytest.param(
@@ -643,3 +645,58 @@ def test_an_entry_without_operation_is_acted_on_by_every_handler() -> None:
     assert isinstance(decoded, ServiceEvent), decoded
     assert decoded.operation is None
     assert decoded.acted_on_by("first") and decoded.acted_on_by("last")
+
+
+# --- the same entries through an aggregated log sink's Pub/Sub topic --------------------------------------------
+
+
+def via_pubsub(base: dict[str, Any], data: Any = None, message: dict[str, Any] | None = None) -> Any:
+    """The example's LogEntry as an Eventarc Pub/Sub trigger delivers it (docs/google-apis.md §9.5)."""
+    entry = base["body"]
+    encoded = base64.b64encode(json.dumps(entry).encode()).decode() if data is None else data
+    body = {
+        "message": message
+        if message is not None
+        else {"data": encoded, "messageId": "17", "message_id": "17", "publishTime": "2026-01-02T03:04:06Z"},
+        "subscription": "projects/runway-prod/subscriptions/eventarc-sync-routes",
+    }
+    headers = {
+        "Content-Type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "ce-source": "//pubsub.googleapis.com/projects/runway-prod/topics/runway-audit",
+        "ce-id": "17",
+    }
+    return event_from_http(headers, body)
+
+
+@pytest.mark.parametrize("base", [V1, V2], ids=["v1", "v2"])
+def test_a_sink_delivered_entry_decodes_like_the_direct_one(base: dict[str, Any]) -> None:
+    direct, relayed = decode(build(base)), decode(via_pubsub(base))
+    assert isinstance(direct, ServiceEvent) and isinstance(relayed, ServiceEvent), (direct, relayed)
+    assert (relayed.key, relayed.method, relayed.verb, relayed.principal, relayed.event_time) == (
+        direct.key,
+        direct.method,
+        direct.verb,
+        direct.principal,
+        direct.event_time,
+    )
+    assert relayed.event_id == "17"
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "reason"),
+    [
+        pytest.param("!!!", None, "Pub/Sub message data is not base64", id="not-base64"),
+        pytest.param(base64.b64encode(b"not json").decode(), None, "data is not JSON", id="not-json"),
+        pytest.param(base64.b64encode(b"[1]").decode(), None, "data is a JSON list, not an object", id="not-object"),
+        pytest.param(None, {"messageId": "17"}, "Pub/Sub message has no data", id="no-data"),
+        pytest.param(
+            base64.b64encode(b" " * (MAX_DATA_BYTES + 1)).decode(), None, "over the 262144-byte limit", id="too-big"
+        ),
+    ],
+)
+def test_a_broken_pubsub_message_is_invalid(data: str | None, message: dict[str, Any] | None, reason: str) -> None:
+    decoded = decode(via_pubsub(V2, data, message))
+    assert isinstance(decoded, Invalid), decoded
+    assert reason in decoded.reason
