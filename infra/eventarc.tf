@@ -1,9 +1,10 @@
 # Audit-log triggers: one per (CloudEvent function, methodName), in the `global` location so that services in every
-# region are seen (docs/google-apis.md §2.3).
+# region are seen (docs/google-apis.md §2.3): enforce_ingress gets local.ingress_methods (4), sync_routes
+# local.route_methods (8).
 #
 # Retries. A function created through the Cloud Functions v2 API with an event_trigger block gets a trigger whose
-# retry policy defaults to "do not retry", and event_trigger takes a single set of filters, so six methodNames would
-# mean six functions per job. Instead each function is deployed without event_trigger and these separate
+# retry policy defaults to "do not retry", and event_trigger takes a single set of filters, so eight methodNames would
+# mean eight functions per job. Instead each function is deployed without event_trigger and these separate
 # google_eventarc_trigger resources point at its Cloud Run service: such triggers keep Eventarc's default delivery,
 # retried with exponential backoff for up to 24 hours. That is what docs/design.md §6 relies on: `api_error` returns non-2xx
 # so the event is redelivered, while `event_invalid` is acknowledged.

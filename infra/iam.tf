@@ -1,6 +1,6 @@
 # Identities and least privilege. One service account per function, plus one each for the builds, the Eventarc
 # triggers and the Cloud Scheduler job. Every account is bound only to its custom role(s) and to what it needs to run;
-# tests/test_infra.py enumerates every *_iam_member and checks that. The call -> permission table is in README.md.
+# tests/unit/test_infra.py enumerates every *_iam_member and checks that. The call -> permission table is in README.md.
 
 resource "google_service_account" "enforce_ingress" {
   account_id   = "${var.name_prefix}-enforce"
@@ -11,7 +11,7 @@ resource "google_service_account" "enforce_ingress" {
 resource "google_service_account" "sync_routes" {
   account_id   = "${var.name_prefix}-sync"
   display_name = "runway sync_routes"
-  description  = "Runtime identity of the sync_routes function: manages runway's NEGs, backend services and URL-map rules."
+  description  = "Runtime identity of the sync_routes function: manages runway's NEGs, backend services and URL-map rules; writes route status."
 }
 
 resource "google_service_account" "reconcile_all" {
@@ -38,7 +38,8 @@ resource "google_service_account" "scheduler" {
   description  = "Identity of the Cloud Scheduler job; its only right is invoking reconcile_all."
 }
 
-# --- Custom roles: exactly the permissions of the calls each function makes (README "Permissions, call by call"). ---
+# --- Custom roles: exactly shared.permissions.FUNCTIONS[function] minus iam.serviceAccounts.actAs, which is the act_as
+# role below (README "Permissions, call by call"; tests/unit/test_infra.py compares each role with that table). ---
 
 resource "google_project_iam_custom_role" "enforce_ingress" {
   role_id     = "${replace(var.name_prefix, "-", "_")}_enforce_ingress"
@@ -53,15 +54,15 @@ resource "google_project_iam_custom_role" "enforce_ingress" {
 resource "google_project_iam_custom_role" "sync_routes" {
   role_id     = "${replace(var.name_prefix, "-", "_")}_sync_routes"
   title       = "runway sync_routes"
-  description = "Read a Cloud Run service; manage runway's serverless NEGs, backend services and URL-map rules."
+  description = "Read a Cloud Run service and write its route status; manage runway's serverless NEGs, backend services and URL-map rules."
   permissions = [
+    "compute.backendBuckets.use",                 # urlMaps.patch/update: the map's default (Terraform's backend bucket), copied into every runway path matcher
     "compute.backendServices.create",             # backendServices.insert
     "compute.backendServices.delete",             # backendServices.delete
-    "compute.backendServices.get",                # backendServices.get: a create met one; is it ours?
-    "compute.backendServices.list",               # backendServices.list: markers name who holds a path
+    "compute.backendServices.get",                # backendServices.get: its own backend by name; a create met one, is it ours?
     "compute.backendServices.setSecurityPolicy",  # backendServices.setSecurityPolicy (RUNWAY_SECURITY_POLICY)
     "compute.backendServices.update",             # backendServices.patch (regions' NEGs added/removed)
-    "compute.backendServices.use",                # urlMaps.update: path rules that point at runway's backend services
+    "compute.backendServices.use",                # urlMaps.patch/update: path rules that point at runway's backend services
     "compute.globalOperations.get",               # wait for backend-service and URL-map operations
     "compute.regionNetworkEndpointGroups.create", # regionNetworkEndpointGroups.insert
     "compute.regionNetworkEndpointGroups.delete", # regionNetworkEndpointGroups.delete
@@ -72,7 +73,10 @@ resource "google_project_iam_custom_role" "sync_routes" {
     "compute.securityPolicies.use",               # backendServices.setSecurityPolicy: attach the Cloud Armor policy
     "compute.urlMaps.get",                        # urlMaps.get (rules and fingerprint)
     "compute.urlMaps.update",                     # urlMaps.patch (PUT only to empty a list), fingerprint just read
+    "compute.urlMaps.validate",                   # urlMaps.validate: Google checks each candidate map before the write
     "run.services.get",                           # re-read the service named by the event (labels, annotation)
+    "run.services.getIamPolicy",                  # is the published service reachable (allUsers may invoke it)?
+    "run.services.update",                        # v2 UpdateService (update mask: labels, annotations): the route status
   ]
 }
 
@@ -81,10 +85,11 @@ resource "google_project_iam_custom_role" "reconcile_all" {
   title       = "runway reconcile_all"
   description = "Both functions' permissions, plus listing services, backend services and NEGs for the sweep and GC."
   permissions = [
+    "compute.backendBuckets.use",
     "compute.backendServices.create",
     "compute.backendServices.delete",
     "compute.backendServices.get",
-    "compute.backendServices.list", # markers of every backend service; garbage collection
+    "compute.backendServices.list", # markers of every backend service: who holds a path; garbage collection
     "compute.backendServices.setSecurityPolicy",
     "compute.backendServices.update",
     "compute.backendServices.use",
@@ -99,15 +104,18 @@ resource "google_project_iam_custom_role" "reconcile_all" {
     "compute.securityPolicies.use",
     "compute.urlMaps.get",
     "compute.urlMaps.update",
+    "compute.urlMaps.validate",
     "run.services.get",
-    "run.services.list", # the sweep: every service in every configured region
+    "run.services.getIamPolicy",
+    "run.services.list", # the sweep: every service in every swept region
     "run.services.update",
   ]
 }
 
 # Updating a Cloud Run service is authorized against its runtime service account too: the caller must be able to act
-# as it (iam.serviceAccounts.actAs), as for any deploy. runway updates services it does not know in advance, so by
-# default this role is bound project-wide; set var.act_as_service_accounts to bind it on those accounts only.
+# as it (iam.serviceAccounts.actAs), as for any deploy. All three functions update services (enforce_ingress the
+# ingress, sync_routes the route status, reconcile_all both), on services not known in advance, so by default this
+# role is bound project-wide; set var.act_as_service_accounts to bind it on those accounts only.
 resource "google_project_iam_custom_role" "act_as" {
   role_id     = "${replace(var.name_prefix, "-", "_")}_act_as"
   title       = "runway act as service runtime identities"
@@ -136,9 +144,10 @@ resource "google_project_iam_member" "reconcile_all" {
 }
 
 locals {
-  # The functions that update services, hence act as their runtime identities.
+  # The functions that update services, hence act as their runtime identities: all three.
   act_as_principals = {
     enforce_ingress = google_service_account.enforce_ingress.email
+    sync_routes     = google_service_account.sync_routes.email
     reconcile_all   = google_service_account.reconcile_all.email
   }
 }

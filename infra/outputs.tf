@@ -36,11 +36,15 @@ output "service_accounts" {
 }
 
 output "log_metrics" {
-  description = "Log-based metrics on the decision log, by short name (metric type logging.googleapis.com/user/NAME)."
-  value       = { for k, m in google_logging_metric.decision : k => m.name }
+  description = "Log-based metrics on the decision log (counters and URL-map budget distributions), by short name (metric type logging.googleapis.com/user/NAME)."
+  value = merge(
+    { for k, m in google_logging_metric.decision : k => m.name },
+    { for k, m in google_logging_metric.url_map_budget : "url_map_${k}" => m.name },
+    { budget_fraction = google_logging_metric.budget_fraction.name },
+  )
 }
 
 output "alert_policy" {
-  description = "The alert policy on error decisions."
+  description = "The alert policy on runway's own failures (ERROR decisions: api_error, event_invalid)."
   value       = google_monitoring_alert_policy.errors.name
 }

@@ -1,6 +1,6 @@
 # The functions' source: an allowlist of the repository (main.py, requirements.txt, functions/, shared/), the same
 # one .gcloudignore keeps for `gcloud functions deploy`. An allowlist rather than excludes, so that a new top-level
-# folder (tests, tooling, the emulator) never ships by accident; tests/test_infra.py checks the two lists agree.
+# folder (tests, tooling, the emulator) never ships by accident; tests/unit/test_infra.py checks the two lists agree.
 locals {
   repo_root    = abspath("${path.module}/..")
   source_globs = ["main.py", "requirements.txt", "functions/**", "shared/**"]

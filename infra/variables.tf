@@ -101,6 +101,54 @@ variable "dry_run" {
   default     = false
 }
 
+variable "route_status" {
+  description = "Whether runway writes each labeled service's route status onto it, as a label and an annotation (RUNWAY_STATUS): on or off. Off: runway changes nothing on a service but its ingress."
+  type        = string
+  default     = "on"
+
+  validation {
+    condition     = contains(["on", "off"], var.route_status)
+    error_message = "route_status must be \"on\" or \"off\"."
+  }
+}
+
+variable "scope" {
+  description = "What this installation covers (RUNWAY_SCOPE): one organizations/N or folders/N, or project ids. Empty: project_id alone. This configuration grants roles and creates triggers in project_id only (README, \"Scope\")."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = (
+      length(var.scope) == 0 ||
+      (length(var.scope) == 1 && can(regex("^(organizations|folders)/[1-9][0-9]{0,19}$", var.scope[0]))) ||
+      alltrue([for p in var.scope : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", p))])
+    )
+    error_message = "scope must be empty, a single organizations/N or folders/N, or a list of project IDs."
+  }
+}
+
+variable "url_map_max_bytes" {
+  description = "Size limit runway plans the shared URL map against, in bytes (RUNWAY_URL_MAP_MAX_BYTES). Google's quotas page says 64 KB; its URL-map size page says 1 MB (Public Preview). Raise it only where the larger limit applies."
+  type        = number
+  default     = 65536
+
+  validation {
+    condition     = floor(var.url_map_max_bytes) == var.url_map_max_bytes && var.url_map_max_bytes >= 1024 && var.url_map_max_bytes <= 1048576
+    error_message = "url_map_max_bytes must be a whole number of bytes from 1024 to 1048576."
+  }
+}
+
+variable "repeat_findings" {
+  description = "How often the sweep logs a finding again while it is still there (RUNWAY_REPEAT_FINDINGS): a number with d, h, m or s (no unit: hours); 0 logs it on every sweep."
+  type        = string
+  default     = "24h"
+
+  validation {
+    condition     = can(regex("^(0|[1-9][0-9]{0,5})[dhms]?$", var.repeat_findings))
+    error_message = "repeat_findings must be a duration like 24h, 90m, 2d or 0."
+  }
+}
+
 variable "reconcile_schedule" {
   description = "Cron schedule (UTC) of the Cloud Scheduler job that invokes reconcile_all."
   type        = string
@@ -113,7 +161,7 @@ variable "reconcile_schedule" {
 }
 
 variable "act_as_service_accounts" {
-  description = "Runtime service accounts of the governed Cloud Run services. Empty: enforce_ingress and reconcile_all get iam.serviceAccounts.actAs project-wide; set it to narrow actAs to these accounts."
+  description = "Runtime service accounts of the governed Cloud Run services. Empty: the three functions get iam.serviceAccounts.actAs project-wide; set it to narrow actAs to these accounts."
   type        = list(string)
   default     = []
 
@@ -182,4 +230,88 @@ variable "enable_org_policy" {
   description = "Also enforce the run.allowedIngress organization policy on the project (internal and internal-and-cloud-load-balancing only). See README: it makes every ingress=all deploy fail."
   type        = bool
   default     = false
+}
+
+# --- Sizing (README.md, "Sizing"). Each function instance runs one gunicorn process with `concurrency` threads, hence
+# one URL-map writer (shared/apply_url_map.py) that commits the pending claims of all its concurrent requests in one
+# write; across instances the URL map's fingerprint decides (a 412 re-plans at once). More than one concurrent request
+# per instance needs at least 1 vCPU. Past max_instances x concurrency requests in flight, Cloud Run answers 429 and
+# Eventarc redelivers with Pub/Sub's backoff (10 s to 600 s) for up to 24 hours.
+
+variable "enforce_ingress_sizing" {
+  description = "enforce_ingress: max instances, concurrent requests per instance, vCPUs, memory, timeout in seconds (an event-driven function: at most 540)."
+  type = object({
+    max_instances   = optional(number, 10)
+    concurrency     = optional(number, 20)
+    cpu             = optional(string, "1")
+    memory          = optional(string, "512Mi")
+    timeout_seconds = optional(number, 300)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.enforce_ingress_sizing.max_instances >= 1 && var.enforce_ingress_sizing.max_instances <= 1000 &&
+      floor(var.enforce_ingress_sizing.max_instances) == var.enforce_ingress_sizing.max_instances &&
+      var.enforce_ingress_sizing.concurrency >= 1 && var.enforce_ingress_sizing.concurrency <= 1000 &&
+      floor(var.enforce_ingress_sizing.concurrency) == var.enforce_ingress_sizing.concurrency &&
+      can(regex("^[0-9]+(\\.[0-9]{1,3})?$", var.enforce_ingress_sizing.cpu)) &&
+      (var.enforce_ingress_sizing.concurrency == 1 || try(tonumber(var.enforce_ingress_sizing.cpu) >= 1, false)) &&
+      can(regex("^[1-9][0-9]*(Mi|Gi)$", var.enforce_ingress_sizing.memory)) &&
+      var.enforce_ingress_sizing.timeout_seconds >= 60 && var.enforce_ingress_sizing.timeout_seconds <= 540
+    )
+    error_message = "enforce_ingress_sizing: max_instances 1-1000, concurrency 1-1000 (above 1 needs cpu >= 1), cpu a vCPU count like \"1\", memory like \"512Mi\" or \"1Gi\", timeout_seconds 60-540."
+  }
+}
+
+variable "sync_routes_sizing" {
+  description = "sync_routes: max instances, concurrent requests per instance, vCPUs, memory, timeout in seconds (an event-driven function: at most 540). Few instances with many requests each coalesce URL-map writes best."
+  type = object({
+    max_instances   = optional(number, 1)
+    concurrency     = optional(number, 80)
+    cpu             = optional(string, "1")
+    memory          = optional(string, "1Gi")
+    timeout_seconds = optional(number, 540)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.sync_routes_sizing.max_instances >= 1 && var.sync_routes_sizing.max_instances <= 1000 &&
+      floor(var.sync_routes_sizing.max_instances) == var.sync_routes_sizing.max_instances &&
+      var.sync_routes_sizing.concurrency >= 1 && var.sync_routes_sizing.concurrency <= 1000 &&
+      floor(var.sync_routes_sizing.concurrency) == var.sync_routes_sizing.concurrency &&
+      can(regex("^[0-9]+(\\.[0-9]{1,3})?$", var.sync_routes_sizing.cpu)) &&
+      (var.sync_routes_sizing.concurrency == 1 || try(tonumber(var.sync_routes_sizing.cpu) >= 1, false)) &&
+      can(regex("^[1-9][0-9]*(Mi|Gi)$", var.sync_routes_sizing.memory)) &&
+      var.sync_routes_sizing.timeout_seconds >= 60 && var.sync_routes_sizing.timeout_seconds <= 540
+    )
+    error_message = "sync_routes_sizing: max_instances 1-1000, concurrency 1-1000 (above 1 needs cpu >= 1), cpu a vCPU count like \"1\", memory like \"512Mi\" or \"1Gi\", timeout_seconds 60-540."
+  }
+}
+
+variable "reconcile_all_sizing" {
+  description = "reconcile_all: max instances, concurrent requests per instance, vCPUs, memory, timeout in seconds (HTTP: at most 3600; Cloud Scheduler waits at most 1800). Keep one instance of one request: one sweep at a time."
+  type = object({
+    max_instances   = optional(number, 1)
+    concurrency     = optional(number, 1)
+    cpu             = optional(string, "1")
+    memory          = optional(string, "1Gi")
+    timeout_seconds = optional(number, 1800)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.reconcile_all_sizing.max_instances >= 1 && var.reconcile_all_sizing.max_instances <= 1000 &&
+      floor(var.reconcile_all_sizing.max_instances) == var.reconcile_all_sizing.max_instances &&
+      var.reconcile_all_sizing.concurrency >= 1 && var.reconcile_all_sizing.concurrency <= 1000 &&
+      floor(var.reconcile_all_sizing.concurrency) == var.reconcile_all_sizing.concurrency &&
+      can(regex("^[0-9]+(\\.[0-9]{1,3})?$", var.reconcile_all_sizing.cpu)) &&
+      (var.reconcile_all_sizing.concurrency == 1 || try(tonumber(var.reconcile_all_sizing.cpu) >= 1, false)) &&
+      can(regex("^[1-9][0-9]*(Mi|Gi)$", var.reconcile_all_sizing.memory)) &&
+      var.reconcile_all_sizing.timeout_seconds >= 60 && var.reconcile_all_sizing.timeout_seconds <= 3600
+    )
+    error_message = "reconcile_all_sizing: max_instances 1-1000, concurrency 1-1000 (above 1 needs cpu >= 1), cpu a vCPU count like \"1\", memory like \"512Mi\" or \"1Gi\", timeout_seconds 60-3600."
+  }
 }

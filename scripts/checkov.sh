@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static security checks of infra/ with checkov, from its own venv (.venv-checkov).
 # checkov stays out of .venv on purpose: it depends on bc-python-hcl2, which installs a module named `hcl2`
-# over python-hcl2's, the parser tests/test_infra.py uses.
+# over python-hcl2's, the parser tests/unit/test_infra.py uses.
 # Usage: scripts/checkov.sh [extra checkov args]   (exit status non-zero on any failed check)
 set -euo pipefail
 cd "$(dirname "$0")/.."

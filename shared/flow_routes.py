@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from .api_compute import AdoptionRefused, StaleObservation, get_backend_service, get_url_map
+from .api_compute import AdoptionRefused, StaleObservation, get_backend_service, get_neg, get_url_map
 from .api_run import read_service
 from .apply_objects import apply_in_order, undo_creations
 from .apply_url_map import writer_for
@@ -50,7 +50,7 @@ from .model import (
     ServiceKey,
     ServiceRef,
 )
-from .naming import backend_service_name, parse_marker, service_backend_path
+from .naming import backend_service_name, neg_name, parse_marker, service_backend_path
 from .plan_limits import Limits
 from .plan_objects import is_ours, neg_regions, plan_objects
 from .plan_outcome import route_outcome
@@ -149,7 +149,8 @@ def _sync_once(key: ServiceKey, config: Config, run: run_v2.ServicesClient, comp
     if isinstance(decision, DesiredRoute):
         outcome = _publish(decision, claim, checked, backend, config, compute, settings)
     else:
-        outcome = _unpublish(decision, claim, checked, backend, config, compute, settings)
+        negs = {} if backend is not None else _leftover_neg(compute, key, owner)
+        outcome = _unpublish(decision, claim, checked, backend, negs, config, compute, settings)
     return Routed(named(outcome, compute, owner), key, copies=tuple(mine))
 
 
@@ -176,6 +177,10 @@ def _publish(
     except AdoptionRefused as refused:
         undo_creations(compute, done, owner)
         return route_outcome(ref, route, rule=checked, squatters=(f"{refused.change.name} ({refused.holder})",))
+    if checked.state == RuleState.KEPT and not done:
+        # Already exactly in the map as read a moment ago, and nothing of it changed: no commit to wait for.
+        apply_in_order(compute, objects.after, owner, done)
+        return route_outcome(ref, route, rule=checked, changes=done, backend=claim.backend)
     committed = writer_for(compute, settings).submit([claim])
     rule = committed.results[ref]
     if rule.refused:
@@ -192,12 +197,13 @@ def _unpublish(
     claim: Claim,
     checked: RuleResult,
     backend: dict[str, Any] | None,
+    negs: dict[str, dict[str, Any] | None],
     config: Config,
     compute: ComputeClients,
     settings: MapSettings,
 ) -> RouteOutcome:
     ref, owner = claim.ref, config.owner_id
-    objects = plan_objects(ref, None, backend, {}, owner_id=owner, security_policy=config.security_policy)
+    objects = plan_objects(ref, None, backend, negs, owner_id=owner, security_policy=config.security_policy)
     if config.dry_run or (checked.state == RuleState.ABSENT and objects.converged):
         return route_outcome(
             ref, decision, rule=checked, changes=objects.changes, backend=claim.backend, removed_paths=checked.paths
@@ -208,6 +214,13 @@ def _unpublish(
     rule = committed.results[ref]
     changes = ([committed.change] if committed.change and rule.changed else []) + done
     return route_outcome(ref, decision, rule=rule, changes=changes, backend=claim.backend, removed_paths=checked.paths)
+
+
+def _leftover_neg(compute: ComputeClients, key: ServiceKey, owner: str) -> dict[str, dict[str, Any] | None]:
+    """Without a backend service, a NEG of the event's region may still be left (a removal whose NEG delete
+    failed and is being retried): read it, so the retry finishes the removal."""
+    name = neg_name(owner, key.project, key.region, key.service)
+    return {key.region: get_neg(compute, key.project, key.region, name)}
 
 
 def named(outcome: RouteOutcome, compute: ComputeClients, owner: str) -> RouteOutcome:

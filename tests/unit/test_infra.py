@@ -2,8 +2,9 @@
 
 Every `.tf` file is parsed with python-hcl2 (8.x: blocks are lists of dicts, expressions are strings wrapped in
 `${...}`; with `strip_string_quotes` plain strings lose their quotes). The checks hold the configuration to the
-code it deploys (trigger methods, entry points, configuration names) and to its security contract (who is bound
-to what, exact custom-role permissions, what ships in the source archive).
+code it deploys (trigger methods per function, entry points, configuration names, the permission table of
+shared.permissions, the decision log's actions and severities, the URL-map budgets) and to its security contract
+(who is bound to what, exact custom-role permissions, what ships in the source archive).
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from shared.config import VARIABLES, Config
-from shared.decision_log import ACTIONS, COMPONENT
-from shared.methods import EVENT_TYPE, HANDLED_METHODS, SERVICE_NAME
+from shared.api_run import SETTLE_TIMEOUT
+from shared.config import VARIABLES, Config, ConfigError
+from shared.decision_log import ACTIONS, COMPONENT, REQUIRED_FIELDS
+from shared.flow_sweep import CONCURRENCY as SWEEP_CONCURRENCY
+from shared.methods import EVENT_TYPE, INGRESS_METHODS, ROUTE_METHODS, SERVICE_NAME
+from shared.permissions import ACT_AS, FUNCTIONS
+from shared.plan_limits import Limits, usage
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -32,39 +37,28 @@ OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip
 ENTRY_POINTS = {"enforce_ingress", "sync_routes", "reconcile_all"}
 CLOUDEVENT_ENTRY_POINTS = {"enforce_ingress", "sync_routes"}
 
-# docs/design.md §5, as shared.config reads them. RUNWAY_API_ENDPOINT (emulator only) must never be deployed.
-EMULATOR_ONLY = "RUNWAY_API_ENDPOINT"
-DESIGN_ENV = set(VARIABLES) - {EMULATOR_ONLY}
+# docs/design.md §5, as shared.config reads them. The emulator-only ones must never be deployed.
+EMULATOR_ONLY = {"RUNWAY_API_ENDPOINT", "RUNWAY_API_PRINCIPAL"}
+DESIGN_ENV = set(VARIABLES) - EMULATOR_ONLY
 
-# The documented permission sets (infra/README.md, "Permissions, call by call").
-ENFORCE_PERMISSIONS = {"run.services.get", "run.services.update"}
-SYNC_PERMISSIONS = {
-    "run.services.get",
-    "compute.regionNetworkEndpointGroups.create",
-    "compute.regionNetworkEndpointGroups.delete",
-    "compute.regionNetworkEndpointGroups.get",
-    "compute.regionNetworkEndpointGroups.use",
-    "compute.regionOperations.get",
-    "compute.backendServices.create",
-    "compute.backendServices.delete",
-    "compute.backendServices.get",
-    "compute.backendServices.update",
-    "compute.backendServices.use",
-    "compute.backendServices.setSecurityPolicy",
-    "compute.securityPolicies.use",
-    "compute.globalOperations.get",
-    "compute.urlMaps.get",
-    "compute.urlMaps.update",
-    "compute.backendServices.list",
-    "compute.securityPolicies.get",
+# What each CloudEvent function is triggered by (one Eventarc trigger per function and method).
+TRIGGER_METHODS = {"enforce_ingress": INGRESS_METHODS, "sync_routes": ROUTE_METHODS}
+
+# The custom roles: shared.permissions.FUNCTIONS without actAs, which is the separate `act_as` role.
+EXPECTED_PERMISSIONS = {name: set(permissions) - {ACT_AS} for name, permissions in FUNCTIONS.items()} | {
+    "act_as": {ACT_AS}
 }
-SWEEP_PERMISSIONS = {"run.services.list", "compute.regionNetworkEndpointGroups.list"}
-EXPECTED_PERMISSIONS = {
-    "enforce_ingress": ENFORCE_PERMISSIONS,
-    "sync_routes": SYNC_PERMISSIONS,
-    "reconcile_all": ENFORCE_PERMISSIONS | SYNC_PERMISSIONS | SWEEP_PERMISSIONS,
-    "act_as": {"iam.serviceAccounts.actAs"},
-}
+ACTS_AS = {name for name, permissions in FUNCTIONS.items() if ACT_AS in permissions}
+
+# Event-driven functions answer within Pub/Sub's push deadline; HTTP functions may run an hour.
+MAX_EVENT_TIMEOUT, MAX_HTTP_TIMEOUT = 540, 3600
+
+# Log severities in Cloud Logging's order.
+SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
+# runway's own failures: the only ERROR decisions, the only ones that page (docs/design.md §6).
+OWN_FAILURES = {"api_error", "event_invalid"}
+FINDINGS = {"route_conflict", "route_invalid", "route_unreachable", "budget_warning"}
+URL_MAP_BUDGETS = set(usage({}, Limits()))
 
 # Service account -> every (role, binding resource type) it may hold. "custom:X" is google_project_iam_custom_role.X.
 PROJECT, SA_LEVEL, BUCKET, RUN_SERVICE = (
@@ -74,11 +68,12 @@ PROJECT, SA_LEVEL, BUCKET, RUN_SERVICE = (
     "google_cloud_run_v2_service_iam_member",
 )
 LOG_WRITER = ("roles/logging.logWriter", PROJECT)
-ACT_AS = {("custom:act_as", PROJECT), ("custom:act_as", SA_LEVEL)}
+ACT_AS_BINDINGS = {("custom:act_as", PROJECT), ("custom:act_as", SA_LEVEL)}
 EXPECTED_BINDINGS = {
-    "enforce_ingress": {("custom:enforce_ingress", PROJECT), LOG_WRITER, *ACT_AS},
-    "sync_routes": {("custom:sync_routes", PROJECT), LOG_WRITER},
-    "reconcile_all": {("custom:reconcile_all", PROJECT), LOG_WRITER, *ACT_AS},
+    **{
+        name: {(f"custom:{name}", PROJECT), LOG_WRITER, *(ACT_AS_BINDINGS if name in ACTS_AS else ())}
+        for name in FUNCTIONS
+    },
     "build": {LOG_WRITER, ("roles/artifactregistry.writer", PROJECT), ("roles/storage.objectViewer", BUCKET)},
     "trigger": {("roles/eventarc.eventReceiver", PROJECT), ("roles/run.invoker", RUN_SERVICE)},
     "scheduler": {("roles/run.invoker", RUN_SERVICE)},
@@ -164,14 +159,44 @@ def test_provider_is_google_6() -> None:
     assert required["google"]["version"] == "~> 6.0"
 
 
-def test_trigger_methods_are_the_handled_methods() -> None:
-    methods = tf_locals()["audit_methods"]
-    assert len(methods) == len(set(methods)), "duplicate method in local.audit_methods"
-    assert set(methods) == HANDLED_METHODS
+def local_list(reference: str) -> list[str]:
+    """The list literal of the local named by `${local.NAME}`."""
+    match = re.fullmatch(r"\$\{local\.(\w+)\}", reference)
+    assert match, f"expected a reference to a local list, got {reference!r}"
+    value = tf_locals()[match.group(1)]
+    assert isinstance(value, list), f"local.{match.group(1)} must be a list literal"
+    return value
+
+
+def test_trigger_methods_per_function_are_the_codes() -> None:
+    """enforce_ingress gets shared.methods.INGRESS_METHODS, sync_routes ROUTE_METHODS: nothing more, nothing less."""
+    by_function = tf_locals()["trigger_methods"]
+    assert set(by_function) == set(tf_locals()["event_functions"]) == CLOUDEVENT_ENTRY_POINTS
+    for function, reference in by_function.items():
+        methods = local_list(reference)
+        assert len(methods) == len(set(methods)), f"duplicate method in {reference}"
+        assert set(methods) == TRIGGER_METHODS[function], function
     assert tf_locals()["audit_event_type"] == EVENT_TYPE
     assert tf_locals()["audit_service_name"] == SERVICE_NAME
-    assert set(tf_locals()["event_functions"]) == CLOUDEVENT_ENTRY_POINTS
-    assert "setproduct(local.event_functions, local.audit_methods)" in tf_locals()["triggers"]
+    triggers = tf_locals()["triggers"]
+    assert "for function, methods in local.trigger_methods" in triggers
+    assert "for method in methods" in triggers
+
+
+def test_trigger_names_are_distinct_and_valid() -> None:
+    """Names as locals.tf builds them (<prefix>-<short>-<v1|v2>-<verb>), with the longest name_prefix allowed."""
+    triggers = tf_locals()["triggers"]
+    template = '${var.name_prefix}-${local.functions[pair.function].short}-${split(".", pair.method)[3]}-'
+    assert template + '${lower(split(".", pair.method)[5])}' in triggers
+    shorts = {name: fn["short"] for name, fn in tf_locals()["functions"].items()}
+    names = [
+        f"{'p' * 16}-{shorts[function]}-{method.split('.')[3]}-{method.split('.')[5].lower()}"
+        for function, methods in TRIGGER_METHODS.items()
+        for method in methods
+    ]
+    assert len(names) == len(set(names))
+    for name in names:
+        assert re.fullmatch(r"[a-z][a-z0-9-]{0,62}", name), name
 
 
 def test_one_global_trigger_per_method_and_function() -> None:
@@ -222,16 +247,28 @@ def test_cloudevent_entry_points_declare_their_signature() -> None:
 def test_function_environment_covers_the_configuration() -> None:
     env = tf_locals()["runway_env"]
     assert set(env) >= DESIGN_ENV, f"missing {sorted(DESIGN_ENV - set(env))}"
-    assert EMULATOR_ONLY not in env, "the emulator endpoint must never be deployed"
     (fn,) = resources("google_cloudfunctions2_function").values()
-    assert block(fn, "service_config")["environment_variables"] == "${local.runway_env}"
+    assert block(fn, "service_config")["environment_variables"] == "${local.function_env[each.key]}"
+    # Per function: runway's environment plus the server's one process and as many threads as concurrent requests.
+    function_env = tf_locals()["function_env"]
+    assert function_env.startswith("${{for name, fn in local.functions : name => merge(local.runway_env, {")
+    added = dict(re.findall(r"(\w+) = ([^,}]+)", function_env.split("merge(local.runway_env, ", 1)[1]))
+    assert added == {"WORKERS": '"1"', "THREADS": "tostring(fn.sizing.concurrency)"}
     assert env["RUNWAY_URL_MAP"] == "${google_compute_url_map.https.name}"
     assert env["RUNWAY_SECURITY_POLICY"] == "${google_compute_security_policy.edge.name}"
 
 
+def test_emulator_only_variables_are_never_deployed() -> None:
+    env = tf_locals()["runway_env"]
+    assert not EMULATOR_ONLY & set(env)
+    text = json.dumps(tf())  # every value of every .tf file, comments excluded
+    for name in sorted(EMULATOR_ONLY):
+        assert name not in text, f"{name} is for the emulator only and must not appear in infra"
+
+
 def rendered_env(values: dict[str, Any]) -> dict[str, str]:
     """The functions' environment as Terraform renders local.runway_env for these variable values."""
-    var = {name: values.get(name, body.get("default")) for name, body in variables().items()}
+    var: dict[str, Any] = {name: values.get(name, body.get("default")) for name, body in variables().items()}
 
     def name_of(kind: str, name: str) -> str:
         return resources(kind)[name]["name"].replace("${var.name_prefix}", var["name_prefix"])
@@ -245,18 +282,86 @@ def rendered_env(values: dict[str, Any]) -> dict[str, str]:
         "RUNWAY_OWNER_ID": var["owner_id"],
         "RUNWAY_REGIONS": ",".join(var["regions"] or [var["region"]]),
         "RUNWAY_DRY_RUN": str(var["dry_run"]).lower(),
+        "RUNWAY_STATUS": var["route_status"],
+        "RUNWAY_SCOPE": ",".join(var["scope"]) or var["project_id"],
+        "RUNWAY_URL_MAP_MAX_BYTES": str(var["url_map_max_bytes"]),
+        "RUNWAY_REPEAT_FINDINGS": var["repeat_findings"],
         "GOOGLE_CLOUD_PROJECT": var["project_id"],
     }
 
 
-@pytest.mark.parametrize("tfvars", ["example", "defaults"])
+# What rendered_env assumes of each entry of local.runway_env (the resource names are checked above).
+RENDERED_FROM = {
+    "RUNWAY_PROJECT": "${var.project_id}",
+    "RUNWAY_HOSTS": "${var.hosts_json}",
+    "RUNWAY_EXEMPT": '${join(",", var.exempt)}',
+    "RUNWAY_OWNER_ID": "${var.owner_id}",
+    "RUNWAY_REGIONS": '${join(",", local.regions)}',
+    "RUNWAY_DRY_RUN": "${tostring(var.dry_run)}",
+    "RUNWAY_STATUS": "${var.route_status}",
+    "RUNWAY_SCOPE": '${length(var.scope) > 0 ? join(",", var.scope) : var.project_id}',
+    "RUNWAY_URL_MAP_MAX_BYTES": "${tostring(var.url_map_max_bytes)}",
+    "RUNWAY_REPEAT_FINDINGS": "${var.repeat_findings}",
+    "GOOGLE_CLOUD_PROJECT": "${var.project_id}",
+}
+# Values other than the example's and the defaults, each of which shared.config must accept.
+OTHER_VALUES: dict[str, dict[str, Any]] = {
+    "scope_folder": {"scope": ["folders/123456789012"], "route_status": "off", "repeat_findings": "0"},
+    "scope_projects": {"scope": ["team-a-prod", "team-b-prod"], "url_map_max_bytes": 1048576},
+    "scope_organization": {"scope": ["organizations/42"], "repeat_findings": "90m", "url_map_max_bytes": 1024},
+}
+
+
+def test_rendered_env_follows_the_locals() -> None:
+    env = tf_locals()["runway_env"]
+    for name, expression in RENDERED_FROM.items():
+        assert env[name] == expression, name
+    assert tf_locals()["regions"] == "${length(var.regions) > 0 ? var.regions : [var.region]}"
+
+
+def example_tfvars() -> dict[str, Any]:
+    return hcl2.loads((INFRA / "terraform.tfvars.example").read_text(), serialization_options=OPTIONS)
+
+
+@pytest.mark.parametrize("tfvars", ["example", "defaults", *OTHER_VALUES])
 def test_rendered_configuration_is_valid_for_runway(tfvars: str) -> None:
-    """The example values, and the defaults, give an environment shared.config accepts."""
-    example = hcl2.loads((INFRA / "terraform.tfvars.example").read_text(), serialization_options=OPTIONS)
+    """The example values, the defaults and a few others give an environment shared.config accepts."""
+    example = example_tfvars()
     required = {name: example[name] for name, body in variables().items() if "default" not in body}
-    env = rendered_env(example if tfvars == "example" else required)
+    values = example if tfvars == "example" else {**required, **OTHER_VALUES.get(tfvars, {})}
+    env = rendered_env(values)
     assert set(env) == set(tf_locals()["runway_env"])
-    Config.from_env(env)  # raises ConfigError naming every bad variable
+    config = Config.from_env(env)  # raises ConfigError naming every bad variable
+    assert config.url_map_max_bytes == int(env["RUNWAY_URL_MAP_MAX_BYTES"])
+    assert config.effective_scope() is not None
+
+
+def test_configuration_defaults_are_runways() -> None:
+    """Left at their defaults, the new settings deploy what runway would assume unset (docs/design.md §5)."""
+    example = example_tfvars()
+    required = {name: example[name] for name, body in variables().items() if "default" not in body}
+    deployed = Config.from_env(rendered_env(required))
+    unset = Config.from_env({"RUNWAY_PROJECT": required["project_id"]})
+    assert deployed.status == unset.status
+    assert deployed.url_map_max_bytes == unset.url_map_max_bytes
+    assert deployed.repeat_findings == unset.repeat_findings
+    assert deployed.effective_scope() == unset.effective_scope()
+
+
+def validation_regex(variable: str) -> str:
+    (pattern,) = re.findall(r'regex\("([^"]+)"', variables()[variable]["validation"][0]["condition"])
+    return pattern.replace("\\\\", "\\")
+
+
+@pytest.mark.parametrize("value", ["24h", "90m", "2d", "30s", "0", "0h", "10", "999999h", "1.5h", "-1h", "24H", "1w"])
+def test_repeat_findings_validation_agrees_with_runway(value: str) -> None:
+    terraform_accepts = re.fullmatch(validation_regex("repeat_findings"), value) is not None
+    try:
+        Config.from_env({"RUNWAY_REPEAT_FINDINGS": value})
+        runway_accepts = True
+    except ConfigError:
+        runway_accepts = False
+    assert terraform_accepts == runway_accepts, value
 
 
 def test_url_map_leaves_runway_rules_alone() -> None:
@@ -291,7 +396,8 @@ def test_scheduler_invokes_reconcile_all_with_oidc() -> None:
     assert token == {"service_account_email": "${google_service_account.scheduler.email}", "audience": uri}
 
 
-def test_custom_roles_hold_exactly_the_documented_permissions() -> None:
+def test_custom_roles_hold_exactly_the_code_permissions() -> None:
+    """Each custom role is shared.permissions.FUNCTIONS[function] without actAs; act_as is actAs alone."""
     roles = resources("google_project_iam_custom_role")
     assert set(roles) == set(EXPECTED_PERMISSIONS)
     readme = (INFRA / "README.md").read_text()
@@ -301,6 +407,37 @@ def test_custom_roles_hold_exactly_the_documented_permissions() -> None:
         assert set(permissions) == EXPECTED_PERMISSIONS[name], name
         undocumented = [p for p in permissions if f"`{p}`" not in readme]
         assert not undocumented, f"infra/README.md does not document {undocumented}"
+
+
+def readme_permission_table() -> dict[str, set[str]]:
+    """infra/README.md's "Permissions, call by call": function -> every permission of a row ticked for it."""
+    lines = (INFRA / "README.md").read_text().splitlines()
+    header = "| API call | permission | enforce_ingress | sync_routes | reconcile_all |"
+    start = lines.index(header)
+    columns = [c.strip() for c in header.strip("|").split("|")][2:]
+    table: dict[str, set[str]] = {column: set() for column in columns}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        permission = re.match(r"`([a-zA-Z]+(?:\.[a-zA-Z]+)+)`", cells[-4])
+        assert permission, f"no permission in the README row {line!r}"
+        for column, mark in zip(columns, cells[-3:], strict=True):
+            if mark == "✓":
+                table[column].add(permission.group(1))
+    return table
+
+
+def test_readme_permission_table_is_the_codes() -> None:
+    """One row per call; the ticks per function add up to exactly shared.permissions.FUNCTIONS."""
+    assert readme_permission_table() == {name: set(permissions) for name, permissions in FUNCTIONS.items()}
+
+
+def test_act_as_is_bound_to_every_function_that_updates_services() -> None:
+    principals = tf_locals()["act_as_principals"]
+    assert set(principals) == ACTS_AS
+    for name, email in principals.items():
+        assert email == f"${{google_service_account.{name}.email}}"
 
 
 def test_service_accounts_are_bound_only_to_their_roles() -> None:
@@ -338,26 +475,202 @@ def test_every_variable_is_described_and_validated() -> None:
             assert var.get("validation"), f"variable {name} has no validation block"
 
 
-def test_log_metrics_count_decisions_by_action_and_service() -> None:
+def filter_matches(query: str, entry: dict[str, str]) -> bool:
+    """Whether a Cloud Logging query of the subset infra uses (comparisons joined by AND) matches a flat entry.
+
+    Comparisons: `field="v"`, `field=("v1" OR "v2")`, `field:*` (presence) and `severity>=LEVEL`. Anything else
+    fails the test, so a new kind of filter gets this evaluator extended rather than silently unchecked.
+    """
+    query = query.replace('\\"', '"')
+    query = re.sub(r"\$\{local\.(\w+)\}", lambda m: tf_locals()[m.group(1)], query)
+    for comparison in query.split(" AND "):
+        comparison = comparison.strip()
+        if match := re.fullmatch(r'([\w.]+)="([^"]*)"', comparison):
+            ok = entry.get(match[1]) == match[2]
+        elif match := re.fullmatch(r"([\w.]+)=\(((?:\"[^\"]*\"(?: OR )?)+)\)", comparison):
+            ok = entry.get(match[1]) in re.findall(r'"([^"]*)"', match[2])
+        elif match := re.fullmatch(r"([\w.]+):\*", comparison):
+            ok = match[1] in entry
+        elif match := re.fullmatch(r"severity>=([A-Z]+)", comparison):
+            ok = SEVERITIES.index(entry["severity"]) >= SEVERITIES.index(match[1])
+        else:
+            raise AssertionError(f"filter_matches does not know the comparison {comparison!r}")
+        if not ok:
+            return False
+    return True
+
+
+def decision_entry(action: str) -> dict[str, str]:
+    """The fields of a decision's log entry that the metric filters look at (shared.decision_log)."""
+    return {
+        "resource.type": "cloud_run_revision",
+        "jsonPayload.component": COMPONENT,
+        "jsonPayload.action": action,
+        "severity": ACTIONS[action],
+    }
+
+
+def counted_actions(query: str) -> set[str]:
+    return {action for action in ACTIONS if filter_matches(query, decision_entry(action))}
+
+
+def test_filter_evaluator_refuses_what_it_does_not_know() -> None:
+    assert filter_matches('jsonPayload.action=("a" OR "b")', {"jsonPayload.action": "b"})
+    assert not filter_matches("jsonPayload.action:*", {})
+    with pytest.raises(AssertionError):
+        filter_matches('jsonPayload.action=~"route_.*"', decision_entry("route_conflict"))
+
+
+def test_decision_log_severities_are_as_the_alert_assumes() -> None:
+    """ERROR is runway's own failure only; the findings are WARNING (docs/design.md §6)."""
+    errors = {action for action, severity in ACTIONS.items() if SEVERITIES.index(severity) >= SEVERITIES.index("ERROR")}
+    assert errors == OWN_FAILURES
+    assert {ACTIONS[action] for action in FINDINGS} == {"WARNING"}
+
+
+def test_log_metrics_count_every_action() -> None:
     assert f'jsonPayload.component="{COMPONENT}"' in tf_locals()["decision_filter"]
     metrics = tf_locals()["decision_metrics"]
     for name, metric in metrics.items():
         assert metric["filter"].startswith("${local.decision_filter} AND "), name
-    actions = set(re.findall(r'jsonPayload\.action="(\w+)"', " ".join(m["filter"] for m in metrics.values())))
-    assert actions == {"ingress_remediated", "route_registered", "route_removed", "route_conflict"}
-    assert actions <= set(ACTIONS), f"not decision-log actions: {sorted(actions - set(ACTIONS))}"
-    # The errors metric counts by severity, which covers every ERROR action of shared.decision_log.
-    assert "severity>=ERROR" in metrics["errors"]["filter"]
-    assert "ERROR" in ACTIONS.values()
-    (metric,) = resources("google_logging_metric").values()
-    assert metric["for_each"] == "${local.decision_metrics}"
-    assert metric["label_extractors"] == {
-        "action": "EXTRACT(jsonPayload.action)",
-        "service": "EXTRACT(jsonPayload.service)",
+        assert counted_actions(metric["filter"]), f"metric {name} counts no decision"
+    # One counter sees every action of shared.decision_log, whatever it is.
+    assert counted_actions(metrics["decisions"]["filter"]) == set(ACTIONS)
+    assert set(metrics["decisions"]["labels"]) == {"action", "function"}
+    # The per-action counters, the new actions included.
+    per_action = {
+        "ingress_remediations": "ingress_remediated",
+        "routes_registered": "route_registered",
+        "routes_removed": "route_removed",
+        "route_conflicts": "route_conflict",
+        "routes_invalid": "route_invalid",
+        "routes_unreachable": "route_unreachable",
+        "budget_warnings": "budget_warning",
+        "sweeps": "sweep_summary",
     }
+    for name, action in per_action.items():
+        assert counted_actions(metrics[name]["filter"]) == {action}, name
+    assert set(metrics) == {"decisions", "errors", *per_action}
+
+
+def test_log_metric_labels_are_extracted() -> None:
+    labels = tf_locals()["metric_labels"]
+    for name, metric in tf_locals()["decision_metrics"].items():
+        assert "action" in metric["labels"], name
+        assert set(metric["labels"]) <= set(labels), name
+    for name, label in labels.items():
+        assert label["extractor"] == f"EXTRACT(jsonPayload.{name})"
+    (metric,) = [m for n, m in resources("google_logging_metric").items() if n == "decision"]
+    assert metric["for_each"] == "${local.decision_metrics}"
+    assert (
+        metric["label_extractors"]
+        == "${{for label in each.value.labels : label => local.metric_labels[label].extractor}}"
+    )
+    # Every field a label extracts is one the decision log writes.
+    budget_fields = set(REQUIRED_FIELDS["budget_warning"])
+    assert "budget" in budget_fields and "fraction" in budget_fields
+
+
+def test_alert_fires_on_runways_own_failures_only() -> None:
+    metrics = tf_locals()["decision_metrics"]
+    assert metrics["errors"]["filter"] == "${local.decision_filter} AND severity>=ERROR"
+    assert counted_actions(metrics["errors"]["filter"]) == OWN_FAILURES
+    assert not counted_actions(metrics["errors"]["filter"]) & FINDINGS
     (alert,) = resources("google_monitoring_alert_policy").values()
-    condition = block(block(alert, "conditions"), "condition_threshold")
+    (condition,) = [c["condition_threshold"][0] for c in alert["conditions"]]
     assert 'logging.googleapis.com/user/${google_logging_metric.decision["errors"].name}' in condition["filter"]
+    assert "logging.googleapis.com/user/" in condition["filter"]
+    assert condition["filter"].count("metric.type=") == 1
+    documentation = block(alert, "documentation")["content"]
+    for action in OWN_FAILURES:
+        assert f"`{action}`" in documentation
+
+
+def test_url_map_budgets_have_gauges() -> None:
+    """A distribution of the fraction used per budget from sweep_summary, and one from budget_warning."""
+    assert set(tf_locals()["url_map_budgets"]) == URL_MAP_BUDGETS
+    metrics = resources("google_logging_metric")
+    per_budget = metrics["url_map_budget"]
+    assert per_budget["for_each"] == "${toset(local.url_map_budgets)}"
+    assert counted_actions(per_budget["filter"]) == {"sweep_summary"}
+    assert per_budget["value_extractor"] == "EXTRACT(jsonPayload.budgets.${each.key}.fraction)"
+    assert set(REQUIRED_FIELDS["sweep_summary"]) >= {"budgets"}
+    warning = metrics["budget_fraction"]
+    assert counted_actions(warning["filter"]) == {"budget_warning"}
+    assert warning["value_extractor"] == "EXTRACT(jsonPayload.fraction)"
+    assert set(warning["label_extractors"]) == {"budget"}
+    for metric in (per_budget, warning):
+        descriptor = block(metric, "metric_descriptor")
+        assert (descriptor["metric_kind"], descriptor["value_type"]) == ("DELTA", "DISTRIBUTION")
+        buckets = block(block(metric, "bucket_options"), "linear_buckets")
+        top = buckets["offset"] + buckets["num_finite_buckets"] * buckets["width"]
+        assert buckets["offset"] == 0 and top >= 1.2
+        assert abs(0.8 / buckets["width"] - round(0.8 / buckets["width"])) < 1e-9, "80 % on a bucket bound"
+
+
+def sizing(function: str) -> dict[str, Any]:
+    """The default sizing of a function: the optional() defaults of var.<function>_sizing's object type."""
+    variable = variables()[f"{function}_sizing"]
+    assert variable["default"] == {}, "every field's default lives in the type, so a caller may set only some"
+    fields = re.findall(r'(\w+) = optional\((number|string), ("[^"]*"|[0-9.]+)\)', variable["type"])
+    values = {name: value.strip('"') if kind == "string" else float(value) for name, kind, value in fields}
+    assert set(values) == {"max_instances", "concurrency", "cpu", "memory", "timeout_seconds"}, function
+    return values
+
+
+def test_functions_take_their_sizing_from_variables() -> None:
+    for name, fn in tf_locals()["functions"].items():
+        assert fn["sizing"] == f"${{var.{name}_sizing}}"
+    (fn,) = resources("google_cloudfunctions2_function").values()
+    service = block(fn, "service_config")
+    assert service["available_cpu"] == "${each.value.sizing.cpu}"
+    assert service["available_memory"] == "${each.value.sizing.memory}"
+    assert service["max_instance_request_concurrency"] == "${each.value.sizing.concurrency}"
+    assert service["max_instance_count"] == "${each.value.sizing.max_instances}"
+    assert service["timeout_seconds"] == "${each.value.sizing.timeout_seconds}"
+
+
+@pytest.mark.parametrize("function", sorted(ENTRY_POINTS))
+def test_default_sizing_is_deployable(function: str) -> None:
+    size = sizing(function)
+    assert size["max_instances"] >= 1 and size["concurrency"] >= 1
+    if size["concurrency"] > 1:
+        assert float(size["cpu"]) >= 1, "more than one concurrent request per instance needs at least 1 vCPU"
+    assert re.fullmatch(r"[1-9][0-9]*(Mi|Gi)", size["memory"])
+    limit = MAX_EVENT_TIMEOUT if function in CLOUDEVENT_ENTRY_POINTS else MAX_HTTP_TIMEOUT
+    assert 60 <= size["timeout_seconds"] <= limit
+    # The variable's own validation carries the same limits, so an override cannot break them either.
+    condition = variables()[f"{function}_sizing"]["validation"][0]["condition"]
+    assert f"var.{function}_sizing.timeout_seconds <= {limit}" in condition
+    assert f"(var.{function}_sizing.concurrency == 1 || try(tonumber(var.{function}_sizing.cpu) >= 1, false))" in (
+        condition
+    )
+
+
+def test_sizing_serves_the_code() -> None:
+    sync, enforce, sweep = sizing("sync_routes"), sizing("enforce_ingress"), sizing("reconcile_all")
+    # One URL-map writer per instance commits the claims of all its concurrent requests: few instances, many each.
+    assert sync["concurrency"] > 1 and sync["max_instances"] <= 2 and sync["concurrency"] >= 10 * sync["max_instances"]
+    # enforce_ingress waits for a rollout to settle, then reads and updates: its timeout must outlast the wait.
+    assert enforce["timeout_seconds"] > SETTLE_TIMEOUT + 60
+    # One sweep at a time, its own threads (shared.flow_sweep.CONCURRENCY) on a whole vCPU.
+    assert (sweep["max_instances"], sweep["concurrency"]) == (1, 1)
+    assert SWEEP_CONCURRENCY > 1 and float(sweep["cpu"]) >= 1
+    # Cloud Scheduler waits at most 30 minutes for an HTTP target.
+    (job,) = resources("google_cloud_scheduler_job").values()
+    assert job["attempt_deadline"] == "${min(local.functions.reconcile_all.sizing.timeout_seconds + 60, 1800)}s"
+
+
+def test_readme_sizing_table_is_the_defaults() -> None:
+    readme = (INFRA / "README.md").read_text()
+    for function in sorted(ENTRY_POINTS):
+        size = sizing(function)
+        pattern = rf"^\| `{function}` \| (\d+) \u00d7 (\d+) \|[^|]*\| ([\d.]+) \| (\w+) \| (\d+) s \|$"
+        row = re.search(pattern, readme, re.M)
+        assert row, f"infra/README.md has no Sizing row for {function}"
+        documented = (float(row[1]), float(row[2]), row[3], row[4], float(row[5]))
+        expected = (size["max_instances"], size["concurrency"], size["cpu"], size["memory"], size["timeout_seconds"])
+        assert documented == expected, function
 
 
 def test_deployed_source_is_the_allowlist() -> None:
