@@ -46,8 +46,9 @@ resource "google_project_iam_custom_role" "enforce_ingress" {
   title       = "runway enforce_ingress"
   description = "Read a Cloud Run service and update its ingress."
   permissions = [
-    "run.services.get",    # re-read the service named by the event
-    "run.services.update", # v2 UpdateService (update mask: ingress) with the etag just read
+    "resourcemanager.projects.get", # an event naming its project by number: the id, for RUNWAY_SCOPE
+    "run.services.get",             # re-read the service named by the event
+    "run.services.update",          # v2 UpdateService (update mask: ingress) with the etag just read
   ]
 }
 
@@ -74,6 +75,7 @@ resource "google_project_iam_custom_role" "sync_routes" {
     "compute.urlMaps.get",                        # urlMaps.get (rules and fingerprint)
     "compute.urlMaps.update",                     # urlMaps.patch (PUT only to empty a list), fingerprint just read
     "compute.urlMaps.validate",                   # urlMaps.validate: Google checks each candidate map before the write
+    "resourcemanager.projects.get",               # an event naming its project by number: the id, for RUNWAY_SCOPE
     "run.services.get",                           # re-read the service named by the event (labels, annotation)
     "run.services.getIamPolicy",                  # is the published service reachable (allUsers may invoke it)?
     "run.services.update",                        # v2 UpdateService (update mask: labels, annotations): the route status
@@ -105,6 +107,7 @@ resource "google_project_iam_custom_role" "reconcile_all" {
     "compute.urlMaps.get",
     "compute.urlMaps.update",
     "compute.urlMaps.validate",
+    "resourcemanager.projects.get",
     "run.services.get",
     "run.services.getIamPolicy",
     "run.services.list", # the sweep: every service in every swept region

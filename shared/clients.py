@@ -46,11 +46,28 @@ def _emulator_credentials(principal: str | None) -> Any:
     return Credentials(token=principal)  # type: ignore[no-untyped-call]
 
 
+# A function instance serves up to 80 requests at once (infra/README.md, Sizing), all through these cached clients;
+# requests' default pool keeps 10 connections per host and drops the rest after each call.
+POOL_SIZE = 100
+
+
+def widened(client: T) -> T:
+    """The client with a connection pool as large as the requests an instance serves at once. The REST transports
+    build their `requests` session themselves and take no pool size, so a wider adapter is mounted on it."""
+    from requests.adapters import HTTPAdapter
+
+    session = getattr(getattr(client, "_transport", None), "_session", None)
+    if session is not None:
+        for prefix in ("https://", "http://"):
+            session.mount(prefix, HTTPAdapter(pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE))
+    return client
+
+
 @functools.cache
 def run_services(endpoint: str | None, principal: str | None = None) -> run_v2.ServicesClient:
     from google.cloud import run_v2
 
-    return run_v2.ServicesClient(**client_kwargs(endpoint, principal))
+    return widened(run_v2.ServicesClient(**client_kwargs(endpoint, principal)))
 
 
 @dataclass(frozen=True)
@@ -86,7 +103,7 @@ def compute_client(cls: type[T], endpoint: str | None, principal: str | None = N
     `.result()` on a pending operation would poll compute.googleapis.com (docs/google-apis.md §3.4). With an emulator
     endpoint they are handed the operations clients built for it instead (both kinds: each client uses one).
     """
-    client = cls(**client_kwargs(endpoint, principal))
+    client = widened(cls(**client_kwargs(endpoint, principal)))
     if endpoint:
         global_ops, region_ops = _operations(endpoint, principal)
         client._transport._extended_operations_services.update(  # type: ignore[attr-defined]
@@ -100,7 +117,10 @@ def _operations(endpoint: str | None, principal: str | None = None) -> tuple[Any
     from google.cloud import compute_v1
 
     kwargs = client_kwargs(endpoint, principal)
-    return compute_v1.GlobalOperationsClient(**kwargs), compute_v1.RegionOperationsClient(**kwargs)
+    return (
+        widened(compute_v1.GlobalOperationsClient(**kwargs)),
+        widened(compute_v1.RegionOperationsClient(**kwargs)),
+    )
 
 
 @functools.cache
@@ -132,4 +152,6 @@ def resource_manager(endpoint: str | None, principal: str | None = None) -> Reso
     from google.cloud import resourcemanager_v3
 
     kwargs = client_kwargs(endpoint, principal)
-    return ResourceClients(resourcemanager_v3.ProjectsClient(**kwargs), resourcemanager_v3.FoldersClient(**kwargs))
+    return ResourceClients(
+        widened(resourcemanager_v3.ProjectsClient(**kwargs)), widened(resourcemanager_v3.FoldersClient(**kwargs))
+    )

@@ -2,7 +2,8 @@
 the custom roles to it), `python main.py doctor` checks with testIamPermissions, and the least-privilege test
 proves call by call (docs/google-apis.md §9.2 for where each comes from).
 
-Per function, on the projects it works in (the load balancer's, and each service project in scope):
+Per function, on the projects it works in (the load balancer's, and each service project in scope). An
+installation whose `RUNWAY_SCOPE` is an organization or folder also needs `SCOPE` at that level.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ RUN_READ: Final = frozenset({"run.services.get"})
 RUN_WRITE: Final = frozenset({"run.services.update"})
 RUN_ACCESS: Final = frozenset({"run.services.getIamPolicy"})  # is the service reachable (allUsers invoker)?
 RUN_LIST: Final = frozenset({"run.services.list"})
+# An event naming its project by number: the project's id, to check RUNWAY_SCOPE (shared/flow_scope.py).
+PROJECT_READ: Final = frozenset({"resourcemanager.projects.get"})
 ACT_AS: Final = "iam.serviceAccounts.actAs"
 
 # One service's objects: its NEGs, its backend service, the Cloud Armor policy on it, and the waits.
@@ -52,8 +55,32 @@ SWEEP_LISTS: Final = frozenset({"compute.backendServices.list", "compute.regionN
 
 FUNCTIONS: Final = MappingProxyType(
     {
-        "enforce_ingress": RUN_READ | RUN_WRITE | {ACT_AS},
-        "sync_routes": RUN_READ | RUN_WRITE | RUN_ACCESS | OBJECTS | URL_MAP | {ACT_AS},
-        "reconcile_all": RUN_READ | RUN_WRITE | RUN_ACCESS | RUN_LIST | OBJECTS | URL_MAP | SWEEP_LISTS | {ACT_AS},
+        "enforce_ingress": RUN_READ | RUN_WRITE | PROJECT_READ | {ACT_AS},
+        "sync_routes": RUN_READ | RUN_WRITE | RUN_ACCESS | PROJECT_READ | OBJECTS | URL_MAP | {ACT_AS},
+        "reconcile_all": RUN_READ
+        | RUN_WRITE
+        | RUN_ACCESS
+        | RUN_LIST
+        | PROJECT_READ
+        | OBJECTS
+        | URL_MAP
+        | SWEEP_LISTS
+        | {ACT_AS},
+    }
+)
+
+# At the organization or folder of RUNWAY_SCOPE: a project's ancestry (events), and every project below (the sweep).
+SCOPE: Final = MappingProxyType(
+    {
+        "enforce_ingress": frozenset({"resourcemanager.projects.get", "resourcemanager.folders.get"}),
+        "sync_routes": frozenset({"resourcemanager.projects.get", "resourcemanager.folders.get"}),
+        "reconcile_all": frozenset(
+            {
+                "resourcemanager.projects.get",
+                "resourcemanager.projects.list",
+                "resourcemanager.folders.get",
+                "resourcemanager.folders.list",
+            }
+        ),
     }
 )
