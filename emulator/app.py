@@ -17,6 +17,7 @@ from .controls import TABLE as CONTROL_ROUTES
 from .errors import ApiError
 from .eventarc.routes import TABLE as EVENTARC_ROUTES
 from .http import json_response, principal
+from .iam.routes import TABLE as IAM_ROUTES
 from .logging.routes import TABLE as LOGGING_ROUTES
 from .resourcemanager.routes import TABLE as RESOURCE_MANAGER_ROUTES
 from .routing import RouteTable
@@ -24,7 +25,8 @@ from .run.routes import TABLE as RUN_ROUTES
 from .state import Emulator
 
 ROUTE_TABLES: dict[str, RouteTable] = {
-    t.name: t for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, RESOURCE_MANAGER_ROUTES)
+    t.name: t
+    for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, RESOURCE_MANAGER_ROUTES, IAM_ROUTES)
 }
 
 __all__ = ["CONTROL_PREFIX", "ROUTE_TABLES", "create_app"]
