@@ -17,6 +17,8 @@ from .controls import TABLE as CONTROL_ROUTES
 from .errors import ApiError
 from .eventarc.routes import TABLE as EVENTARC_ROUTES
 from .http import json_response, principal
+from .iam.enforce import authorize_request
+from .iam.routes import TABLE as IAM_ROUTES
 from .logging.routes import TABLE as LOGGING_ROUTES
 from .resourcemanager.routes import TABLE as RESOURCE_MANAGER_ROUTES
 from .routing import RouteTable
@@ -24,7 +26,8 @@ from .run.routes import TABLE as RUN_ROUTES
 from .state import Emulator
 
 ROUTE_TABLES: dict[str, RouteTable] = {
-    t.name: t for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, RESOURCE_MANAGER_ROUTES)
+    t.name: t
+    for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, RESOURCE_MANAGER_ROUTES, IAM_ROUTES)
 }
 
 __all__ = ["CONTROL_PREFIX", "ROUTE_TABLES", "create_app"]
@@ -51,6 +54,12 @@ def create_app(emu: Emulator) -> Flask:
         elif error is not None:
             return json_response(error.body_for_path(request.path), error.code)
         return None
+
+    @app.before_request
+    def check_permissions() -> None:
+        # After the faults, before the handler: a refused call changes nothing (emulator/iam/enforce.py).
+        if not request.path.startswith(CONTROL_PREFIX):
+            authorize_request(emu.iam)
 
     @app.after_request
     def log_call(response: Response) -> Response:

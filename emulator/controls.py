@@ -90,6 +90,22 @@ def get_hierarchy(emu: Emulator) -> dict[str, Any]:
     return emu.resource_manager.snapshot()
 
 
+def set_iam(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    return emu.iam.configure(request_json())
+
+
+def get_iam(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    return emu.iam.snapshot()
+
+
+def clear_iam(emu: Emulator) -> dict[str, Any]:
+    params.only_params(request.args, ())
+    emu.iam.reset()
+    return emu.iam.snapshot()
+
+
 TABLE = RouteTable(
     "emulator_controls",
     tuple(
@@ -108,6 +124,9 @@ TABLE = RouteTable(
             ("DELETE", "/settings", restore_settings),
             ("POST", "/hierarchy", set_hierarchy),
             ("GET", "/hierarchy", get_hierarchy),
+            ("POST", "/iam", set_iam),
+            ("GET", "/iam", get_iam),
+            ("DELETE", "/iam", clear_iam),
         )
     ),
 )

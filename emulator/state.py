@@ -7,8 +7,11 @@ from typing import Any, Protocol
 from .audit import AdminActivity
 from .compute.api import ComputeApi
 from .eventarc.api import EventarcApi
+from .iam.api import IamApi
+from .iam.needs import RunService
 from .logging.api import LoggingApi
 from .resourcemanager.api import ResourceManagerApi
+from .resourcemanager.hierarchy import Hierarchy
 from .run.api import RunApi
 from .runtime import Runtime
 from .settings import Settings, UrlMapLimits
@@ -34,8 +37,24 @@ class Emulator(Runtime):
         self.compute = ComputeApi(self)
         self.logging = LoggingApi(self)
         self.eventarc = EventarcApi(self)
-        self.resource_manager = ResourceManagerApi(self)
-        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager]
+        hierarchy = Hierarchy()
+        self.iam = IamApi(self, hierarchy, self._run_service)
+        self.resource_manager = ResourceManagerApi(self, hierarchy, self.iam)
+        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager, self.iam]
+
+    def _run_service(self, project: str, region: str | None, name: str) -> RunService | None:
+        """What IAM needs of a Cloud Run service (region None: in any region, the default one first)."""
+        with self.lock:
+            store = self.run.store
+            project_id = store.project_ids.get(project, project) if project.isdigit() else project
+            if region:
+                record = store.services.get((project_id, region, name))
+            else:
+                record = store.find(project_id, name, self.settings.default_region)
+            if record is None:
+                return None
+            account = (record.spec.get("template") or {}).get("serviceAccount")
+            return RunService(uid=record.uid, region=record.region, service_account=account)
 
     def record_admin_activity(self, activity: AdminActivity) -> None:
         """Write the Admin Activity audit entry of a Cloud Run write and deliver it to matching triggers."""

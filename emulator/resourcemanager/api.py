@@ -15,6 +15,7 @@ from typing import Any
 from .. import params
 from ..clock import rfc3339
 from ..errors import ApiError, invalid
+from ..iam.api import IamApi
 from ..paging import list_page
 from ..runtime import Runtime
 from . import query, views
@@ -31,11 +32,12 @@ _SAMPLE_PROJECT = Project(display_name="", parent=None, project_id="sample")
 class ResourceManagerApi:
     name = "resourcemanager"
 
-    def __init__(self, emu: Runtime, hierarchy: Hierarchy | None = None) -> None:
+    def __init__(self, emu: Runtime, hierarchy: Hierarchy, iam: IamApi) -> None:
         self.emu = emu
-        self.hierarchy = hierarchy or Hierarchy()
+        self.hierarchy = hierarchy
+        self.iam = iam  # keeps the policies of organizations, folders and projects
         self.operations: dict[str, dict[str, Any]] = {}
-        self.visible: Visible = lambda permission, name: True
+        self.visible: Visible = iam.caller_may
 
     def reset(self) -> None:
         with self.emu.lock:
@@ -245,12 +247,23 @@ class ResourceManagerApi:
                 raise ApiError(404, f"Operation 'operations/{op_id}' not found.")
             return copy.deepcopy(op)
 
+    # -- IAM policies of organizations, folders and projects ----------------------------------------------------
+
+    def node_name(self, kind: str, ident: str, permission: str) -> str:
+        """The policy name of an organization, folder or project that exists; 403 otherwise."""
+        with self.emu.lock:
+            if kind == "projects":
+                return self._project(ident, permission).name
+            if self.hierarchy.node(f"{kind}/{ident}") is None:
+                raise denied(permission, f"{kind}/{ident}")
+            return f"{kind}/{ident}"
+
     # -- helpers ---------------------------------------------------------------------------------------------
 
-    def _project(self, project: str) -> Project:
+    def _project(self, project: str, permission: str = "resourcemanager.projects.get") -> Project:
         found = self.hierarchy.project(project)
         if found is None:
-            raise denied("resourcemanager.projects.get", f"projects/{project}")
+            raise denied(permission, f"projects/{project}")
         return found
 
     def _folder(self, folder_id: str) -> Folder:

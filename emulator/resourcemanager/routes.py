@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import request
 
-from ..http import arg, request_json
+from ..http import arg, principal, request_json
 from ..routing import Route, RouteTable
 from . import views
 from .api import ResourceManagerApi
@@ -102,6 +102,38 @@ def get_operation(api: ResourceManagerApi, op_id: str) -> Any:
     return api.get_operation(op_id)
 
 
+# -- IAM policies (kept by the IAM API) -----------------------------------------------------------------------
+
+_KINDS = {"project": "projects", "folder_id": "folders", "org_id": "organizations"}
+
+
+def get_iam_policy(api: ResourceManagerApi, **ident: str) -> Any:
+    ((key, value),) = ident.items()
+    kind = _KINDS[key]
+    return api.iam.get_policy(api.node_name(kind, value, f"resourcemanager.{kind}.getIamPolicy"))
+
+
+def set_iam_policy(api: ResourceManagerApi, **ident: str) -> Any:
+    ((key, value),) = ident.items()
+    kind = _KINDS[key]
+    return api.iam.set_iam_policy(api.node_name(kind, value, f"resourcemanager.{kind}.setIamPolicy"), request_json())
+
+
+def test_iam_permissions(api: ResourceManagerApi, **ident: str) -> Any:
+    ((key, value),) = ident.items()
+    kind = _KINDS[key]
+    name = api.node_name(kind, value, f"resourcemanager.{kind}.get")
+    return api.iam.test_permissions(principal(), request_json(), name)
+
+
+def _iam_routes(rule: str) -> tuple[Route, ...]:
+    return (
+        Route("POST", f"{rule}:getIamPolicy", get_iam_policy),
+        Route("POST", f"{rule}:setIamPolicy", set_iam_policy),
+        Route("POST", f"{rule}:testIamPermissions", test_iam_permissions),
+    )
+
+
 TABLE = RouteTable(
     "resourcemanager",
     (
@@ -124,5 +156,11 @@ TABLE = RouteTable(
         Route("GET", "/v3/organizations/<org_id>", get_organization),
         Route("GET", "/v3/organizations:search", search_organizations),
         Route("GET", "/v3/operations/<op_id>", get_operation),
+        *_iam_routes("/v1/projects/<project>"),
+        *_iam_routes("/v1/organizations/<org_id>"),
+        *_iam_routes("/v2/folders/<folder_id>"),
+        *_iam_routes("/v3/projects/<project>"),
+        *_iam_routes("/v3/folders/<folder_id>"),
+        *_iam_routes("/v3/organizations/<org_id>"),
     ),
 )

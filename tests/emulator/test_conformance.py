@@ -54,6 +54,8 @@ API_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "logging": ("logging.v2",),
     "eventarc": ("eventarc.v1",),
     "resourcemanager": ("cloudresourcemanager.v1", "cloudresourcemanager.v2", "cloudresourcemanager.v3"),
+    # iam.googleapis.com, and the IAM methods of Cloud Run services, whose policies the IAM API keeps.
+    "iam": ("iam.v1", "run.v1", "run.v2"),
 }
 # Proto packages whose messages a document describes, to check `Any` values by their `@type`.
 DOCUMENT_PACKAGES: dict[str, str] = {
@@ -787,6 +789,54 @@ def drive_resource_manager(emulator: EmulatorServer, endpoint: str) -> None:
     v1.projects().list(filter="lifecycleState:ACTIVE").execute()
     v1.organizations().get(name=org).execute()
     v1.organizations().search(body={}).execute()
+    owner = {"bindings": [{"role": "roles/owner", "members": ["user:developer@example.com"]}]}
+    for version, resource in (
+        (v3.projects(), "projects/lb-host"),
+        (v3.folders(), folder_name),
+        (v3.organizations(), org),
+    ):
+        version.setIamPolicy(resource=resource, body={"policy": owner}).execute()
+        version.getIamPolicy(resource=resource, body={}).execute()
+        version.testIamPermissions(resource=resource, body={"permissions": ["resourcemanager.projects.get"]}).execute()
+    v2.folders().getIamPolicy(resource=folder_name, body={}).execute()
+    v1.projects().getIamPolicy(resource="lb-host", body={}).execute()
+    v1.organizations().getIamPolicy(resource=org, body={}).execute()
+
+
+def drive_iam(emulator: EmulatorServer, endpoint: str) -> None:
+    iam = _build("iam", "v1", endpoint)
+    iam.roles().get(name="roles/run.invoker").execute()
+    iam.roles().list(view="FULL", pageSize=3).execute()
+    roles = iam.projects().roles()
+    parent = f"projects/{PROJECT}"
+    role = {"title": "sync", "description": "runway", "includedPermissions": ["run.services.get"], "stage": "GA"}
+    created = roles.create(parent=parent, body={"roleId": "runway_sync", "role": role}).execute()
+    roles.get(name=created["name"]).execute()
+    roles.list(parent=parent, view="FULL").execute()
+    roles.patch(name=created["name"], updateMask="title", body={"title": "Sync"}).execute()
+    roles.delete(name=created["name"]).execute()
+    roles.undelete(name=created["name"], body={}).execute()
+    org = emulator.emulator.resource_manager.add_org("123456789012").name
+    iam.organizations().roles().create(parent=org, body={"roleId": "org_role", "role": role}).execute()
+    accounts = iam.projects().serviceAccounts()
+    account = f"projects/-/serviceAccounts/runner@{PROJECT}.iam.gserviceaccount.com"
+    policy = {"bindings": [{"role": "roles/iam.serviceAccountUser", "members": ["user:developer@example.com"]}]}
+    accounts.setIamPolicy(resource=account, body={"policy": policy}).execute()
+    accounts.getIamPolicy(resource=account).execute()
+    accounts.testIamPermissions(resource=account, body={"permissions": ["iam.serviceAccounts.actAs"]}).execute()
+    requests.post(
+        f"{emulator.url}/v2/projects/{PROJECT}/locations/{REGION}/services",
+        params={"serviceId": "hello"},
+        json={"template": {"containers": [{"image": IMAGE}]}},
+        timeout=5,
+    ).raise_for_status()
+    name = f"projects/{PROJECT}/locations/{REGION}/services/hello"
+    for run in (_build("run", "v2", endpoint), _build("run", "v1", endpoint)):
+        services = run.projects().locations().services()
+        invoker = {"bindings": [{"role": "roles/run.invoker", "members": ["allUsers"]}]}
+        services.setIamPolicy(resource=name, body={"policy": invoker}).execute()
+        services.getIamPolicy(resource=name).execute()
+        services.testIamPermissions(resource=name, body={"permissions": ["run.routes.invoke"]}).execute()
 
 
 SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
@@ -795,6 +845,7 @@ SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "logging": drive_logging,
     "eventarc": drive_eventarc,
     "resourcemanager": drive_resource_manager,
+    "iam": drive_iam,
 }
 
 
