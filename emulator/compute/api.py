@@ -192,7 +192,7 @@ class ComputeApi:
         if collection is NEGS:
             return rules.check_neg(body)
         if collection is BACKEND_SERVICES:
-            return rules.check_backend_service(self.store, body)
+            return rules.check_backend_service(self.store, project, body)
         if collection is URL_MAPS:
             return urlmaps.check_url_map(self.store, project, body, self.emu.url_map_limits)
         if collection is SECURITY_POLICIES:
