@@ -20,9 +20,12 @@ from .http import json_response, principal
 from .logging.routes import TABLE as LOGGING_ROUTES
 from .routing import RouteTable
 from .run.routes import TABLE as RUN_ROUTES
+from .serviceusage.routes import TABLE as SERVICEUSAGE_ROUTES
 from .state import Emulator
 
-ROUTE_TABLES: dict[str, RouteTable] = {t.name: t for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES)}
+ROUTE_TABLES: dict[str, RouteTable] = {
+    t.name: t for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, SERVICEUSAGE_ROUTES)
+}
 
 __all__ = ["CONTROL_PREFIX", "ROUTE_TABLES", "create_app"]
 

@@ -10,6 +10,7 @@ from .eventarc.api import EventarcApi
 from .logging.api import LoggingApi
 from .run.api import RunApi
 from .runtime import Runtime
+from .serviceusage.api import ServiceUsageApi
 from .settings import Settings, UrlMapLimits
 
 
@@ -33,7 +34,8 @@ class Emulator(Runtime):
         self.compute = ComputeApi(self)
         self.logging = LoggingApi(self)
         self.eventarc = EventarcApi(self)
-        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc]
+        self.serviceusage = ServiceUsageApi(self)
+        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.serviceusage]
 
     def record_admin_activity(self, activity: AdminActivity) -> None:
         """Write the Admin Activity audit entry of a Cloud Run write and deliver it to matching triggers."""

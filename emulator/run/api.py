@@ -43,6 +43,11 @@ class RunApi:
         else:
             self.emu.scheduler.at(op.done_at, lambda: self.record(last))
 
+    def granted(self, principal: str, resource: str, permissions: list[str]) -> list[str]:
+        """Which of `permissions` the caller holds on `resource` (testIamPermissions). The emulator checks no
+        permission, so all of them; the seam for an emulated IAM."""
+        return list(dict.fromkeys(permissions))
+
     def reset(self) -> None:
         with self.emu.lock:
             self.store.clear()

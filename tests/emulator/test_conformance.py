@@ -53,6 +53,7 @@ API_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "compute": ("compute.v1",),
     "logging": ("logging.v2",),
     "eventarc": ("eventarc.v1",),
+    "serviceusage": ("serviceusage.v1",),
 }
 # Proto packages whose messages a document describes, to check `Any` values by their `@type`.
 DOCUMENT_PACKAGES: dict[str, str] = {
@@ -60,6 +61,7 @@ DOCUMENT_PACKAGES: dict[str, str] = {
     "run.v2": "google.cloud.run.v2",
     "eventarc.v1": "google.cloud.eventarc.v1",
     "logging.v2": "google.logging.v2",
+    "serviceusage.v1": "google.api.serviceusage.v1",
 }
 
 
@@ -591,6 +593,9 @@ def drive_run(emulator: EmulatorServer, endpoint: str) -> None:
     revisions = v1.namespaces().revisions()
     listed = revisions.list(parent=f"namespaces/{PROJECT}").execute()
     revisions.get(name=f"namespaces/{PROJECT}/revisions/{listed['items'][0]['metadata']['name']}").execute()
+    located.testIamPermissions(
+        resource=f"{parent}/services/hello", body={"permissions": ["run.services.setIamPolicy"]}
+    ).execute()
 
     services.delete(name=f"namespaces/{PROJECT}/services/knative").execute()
     v2.delete_service(name=f"{parent}/services/hello").result(timeout=10)
@@ -684,6 +689,18 @@ def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
         c.region_operations.list(project=PROJECT, region=REGION),
     ):
         list(pager)
+    # Aggregated lists (gcloud's `compute ... list` without a scope), one scope empty: its `warning`.
+    negs = clients.compute_client(compute_v1.NetworkEndpointGroupsClient, endpoint)
+    for aggregated in (
+        c.url_maps.aggregated_list(project=PROJECT),
+        c.backend_services.aggregated_list(project=PROJECT),
+        negs.aggregated_list(project=PROJECT),
+        c.security_policies.aggregated_list(project=PROJECT),
+        buckets.aggregated_list(project=PROJECT),
+        c.global_operations.aggregated_list(project=PROJECT),
+    ):
+        list(aggregated)
+    negs.transport.close()
     global_op = c.url_maps.delete(project=PROJECT, url_map="lb")
     c.global_operations.wait(project=PROJECT, operation=global_op.name)
     c.global_operations.delete(project=PROJECT, operation=global_op.name)
@@ -762,11 +779,28 @@ def drive_eventarc(emulator: EmulatorServer, endpoint: str) -> None:
     triggers.delete(name=f"{parent}/triggers/on-any-service").execute()
 
 
+def drive_serviceusage(emulator: EmulatorServer, endpoint: str) -> None:
+    usage = _build("serviceusage", "v1", endpoint)
+    services = usage.services()
+    for name in ("run.googleapis.com", "compute.googleapis.com", "logging.googleapis.com"):
+        services.get(name=f"projects/{PROJECT}/services/{name}").execute()
+    services.batchGet(
+        parent=f"projects/{PROJECT}",
+        names=[f"projects/{PROJECT}/services/{name}" for name in ("run.googleapis.com", "eventarc.googleapis.com")],
+    ).execute()
+    disabled = services.disable(name=f"projects/{PROJECT}/services/eventarc.googleapis.com", body={}).execute()
+    services.get(name=f"projects/{PROJECT}/services/eventarc.googleapis.com").execute()
+    services.enable(name=f"projects/{PROJECT}/services/eventarc.googleapis.com", body={}).execute()
+    services.batchEnable(parent=f"projects/{PROJECT}", body={"serviceIds": ["run.googleapis.com"]}).execute()
+    usage.operations().get(name=disabled["name"]).execute()
+
+
 SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "run": drive_run,
     "compute": drive_compute,
     "logging": drive_logging,
     "eventarc": drive_eventarc,
+    "serviceusage": drive_serviceusage,
 }
 
 
