@@ -590,16 +590,20 @@ def drive_run(emulator: EmulatorServer, endpoint: str) -> None:
     located = v1.projects().locations().services()
     located.list(parent=f"projects/{PROJECT}/locations/{REGION}").execute()
     located.get(name=f"{parent}/services/hello").execute()
-    revisions = v1.namespaces().revisions()
-    listed = revisions.list(parent=f"namespaces/{PROJECT}").execute()
-    revisions.get(name=f"namespaces/{PROJECT}/revisions/{listed['items'][0]['metadata']['name']}").execute()
-    located.testIamPermissions(
-        resource=f"{parent}/services/hello", body={"permissions": ["run.services.setIamPolicy"]}
-    ).execute()
+    _read_v1_revisions_and_permissions(v1, parent)
 
     services.delete(name=f"namespaces/{PROJECT}/services/knative").execute()
     v2.delete_service(name=f"{parent}/services/hello").result(timeout=10)
     v2.transport.close()
+
+
+def _read_v1_revisions_and_permissions(v1: Any, parent: str) -> None:
+    revisions = v1.namespaces().revisions()
+    listed = revisions.list(parent=f"namespaces/{PROJECT}").execute()
+    revisions.get(name=f"namespaces/{PROJECT}/revisions/{listed['items'][0]['metadata']['name']}").execute()
+    v1.projects().locations().services().testIamPermissions(
+        resource=f"{parent}/services/hello", body={"permissions": ["run.services.setIamPolicy"]}
+    ).execute()
 
 
 def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
@@ -679,6 +683,14 @@ def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
     c.negs.get(project=PROJECT, region=REGION, network_endpoint_group="neg-hello")
     c.security_policies.get(project=PROJECT, security_policy="edge")
     buckets.get(project=PROJECT, backend_bucket="default-404")
+    _list_compute(c, buckets, endpoint)
+    global_op = c.url_maps.delete(project=PROJECT, url_map="lb")
+    c.global_operations.wait(project=PROJECT, operation=global_op.name)
+    c.global_operations.delete(project=PROJECT, operation=global_op.name)
+    buckets.transport.close()
+
+
+def _list_compute(c: clients.ComputeClients, buckets: compute_v1.BackendBucketsClient, endpoint: str) -> None:
     for pager in (
         c.url_maps.list(project=PROJECT),
         c.backend_services.list(project=PROJECT),
@@ -701,10 +713,6 @@ def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
     ):
         list(aggregated)
     negs.transport.close()
-    global_op = c.url_maps.delete(project=PROJECT, url_map="lb")
-    c.global_operations.wait(project=PROJECT, operation=global_op.name)
-    c.global_operations.delete(project=PROJECT, operation=global_op.name)
-    buckets.transport.close()
 
 
 def drive_logging(emulator: EmulatorServer, endpoint: str) -> None:
