@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -84,22 +85,12 @@ def up(port: int, logs: bool, sample: bool) -> None:
             click.echo(f"Local stack up. Emulator: {stack.url}  (project {stack.project}, region {stack.region})")
             for name, fn in stack.functions.items():
                 click.echo(f"  function {name}: {fn.url}")
-            click.echo("\nFor runway's CLI and the Google client libraries:")
-            click.echo(
-                f"  export RUNWAY_API_ENDPOINT={stack.url} RUNWAY_PROJECT={stack.project} RUNWAY_URL_MAP=runway-lb"
-            )
-            click.echo("\nFor gcloud (the emulator is also its HTTP proxy; the token file names you in audit logs):")
-            for key, value in stack.gcloud_env(config_dir).items():
-                click.echo(f"  export {key}={value}")
+            _print_exports(stack.function_env(), stack.gcloud_env(config_dir))
             click.echo("\nThen, for example:")
             if not sample:
-                click.echo("  (gcloud run deploy is not emulated: create a service with the client libraries, or)")
-                click.echo(
-                    f"  curl -s -X POST '{stack.url}/v2/projects/{stack.project}/locations/{stack.region}"
-                    "/services?serviceId=hello' -H 'Content-Type: application/json' "
-                    '-d \'{"template":{"containers":[{"image":"hello"}]}}\''
-                )
+                click.echo("  gcloud run deploy hello --image us-docker.pkg.dev/cloudrun/container/hello")
             click.echo("  gcloud run services update hello --update-labels public-route=true")
+            click.echo("  python main.py reconcile --dry-run")
             click.echo("  python main.py routes")
             click.echo("  python main.py report --since 1h")
             # Both signals stop the stack cleanly (the functions are child processes that must not outlive it);
@@ -115,6 +106,18 @@ def up(port: int, logs: bool, sample: bool) -> None:
             click.echo("Stopping.")
     finally:
         shutil.rmtree(config_dir, ignore_errors=True)
+
+
+def _print_exports(runway_env: Mapping[str, str], gcloud_env: Mapping[str, str]) -> None:
+    """Every variable the CLI and gcloud need against the stack, one `export` a line, quoted for the shell: runway's
+    are the functions' own configuration (so `reconcile` plans what the functions do), gcloud's point every API it
+    calls at the emulator."""
+    click.echo("\nFor runway's CLI and the Google client libraries (the functions' configuration):")
+    for key, value in sorted(runway_env.items()):
+        click.echo(f"  export {key}={shlex.quote(value)}")
+    click.echo("\nFor gcloud (the emulator is also its HTTP proxy; the token file names you in audit logs):")
+    for key, value in gcloud_env.items():
+        click.echo(f"  export {key}={shlex.quote(value)}")
 
 
 def _deploy_sample(endpoint: str, project: str, region: str) -> None:

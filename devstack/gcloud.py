@@ -35,6 +35,9 @@ def gcloud_env(
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING": "http://logging.emulator.invalid/",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_EVENTARC": "http://eventarc.emulator.invalid/",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": "http://cloudresourcemanager.emulator.invalid/",
+        # `gcloud run deploy` asks Service Usage whether Cloud Run is enabled; over HTTPS through a proxy it would
+        # tunnel (CONNECT), which the emulator does not serve, so it gets a plain-HTTP override like the others.
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_SERVICEUSAGE": "http://serviceusage.emulator.invalid/",
         "CLOUDSDK_RUN_REGION": region,
     }
 

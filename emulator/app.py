@@ -23,11 +23,20 @@ from .logging.routes import TABLE as LOGGING_ROUTES
 from .resourcemanager.routes import TABLE as RESOURCE_MANAGER_ROUTES
 from .routing import RouteTable
 from .run.routes import TABLE as RUN_ROUTES
+from .serviceusage.routes import TABLE as SERVICEUSAGE_ROUTES
 from .state import Emulator
 
 ROUTE_TABLES: dict[str, RouteTable] = {
     t.name: t
-    for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, RESOURCE_MANAGER_ROUTES, IAM_ROUTES)
+    for t in (
+        RUN_ROUTES,
+        COMPUTE_ROUTES,
+        LOGGING_ROUTES,
+        EVENTARC_ROUTES,
+        RESOURCE_MANAGER_ROUTES,
+        IAM_ROUTES,
+        SERVICEUSAGE_ROUTES,
+    )
 }
 
 __all__ = ["CONTROL_PREFIX", "ROUTE_TABLES", "create_app"]

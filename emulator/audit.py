@@ -7,6 +7,7 @@ Admin Activity LogEntry (stored in Logging) and hands that entry to Eventarc for
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -26,3 +27,7 @@ class AdminActivity:
     operation: dict[str, Any] | None = None  # LogEntryOperation {id, producer, first, last}
     caller_ip: str = "127.0.0.1"
     user_agent: str = ""
+    # When it happened: the write accepted (a first or only entry) or the operation completed (a last entry).
+    # Logging dates the entry then (never earlier, and strictly after the entry before it); None: when written.
+    time: datetime | None = None
+    request_time: datetime | None = None  # when the request was made (`requestAttributes.time`); default `time`

@@ -14,7 +14,7 @@ from . import params
 from .calls import CallLog
 from .faults import Faults
 from .scheduler import Scheduler
-from .settings import Settings, UrlMapLimits
+from .settings import Settings, UrlMapLimits, audit_delivery_delay
 
 
 class Runtime:
@@ -28,18 +28,24 @@ class Runtime:
         self.scheduler = Scheduler()  # work due later: the last audit entries of running operations
         self._initial_limits = self.settings.limits
         self.url_map_limits = self._initial_limits  # replaced whole, never mutated: readers need no lock
+        self.audit_delivery_delay = self.settings.audit_delivery_delay  # seconds from an audit entry to its push
 
     def configure_settings(self, body: Any) -> None:
         """Apply a `POST /_emulator/settings` body; nothing changes unless all of it is valid."""
-        body = params.mapping(body, "", ("urlMapLimits",))
-        if "urlMapLimits" in body:
-            self.url_map_limits = self.url_map_limits.updated(body["urlMapLimits"])
+        body = params.mapping(body, "", ("urlMapLimits", "auditDeliveryDelay"))
+        limits = self.url_map_limits.updated(body["urlMapLimits"]) if "urlMapLimits" in body else None
+        delay = audit_delivery_delay(body["auditDeliveryDelay"]) if "auditDeliveryDelay" in body else None
+        if limits is not None:
+            self.url_map_limits = limits
+        if delay is not None:
+            self.audit_delivery_delay = delay
 
     def restore_settings(self) -> None:
         self.url_map_limits = self._initial_limits
+        self.audit_delivery_delay = self.settings.audit_delivery_delay
 
     def settings_snapshot(self) -> dict[str, Any]:
-        return {"urlMapLimits": self.url_map_limits.to_json()}
+        return {"urlMapLimits": self.url_map_limits.to_json(), "auditDeliveryDelay": self.audit_delivery_delay}
 
 
 __all__ = ["Runtime", "Settings", "UrlMapLimits"]

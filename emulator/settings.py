@@ -12,6 +12,8 @@ from .errors import ApiError
 
 # The largest value any limit may be set to: far above Google's, low enough that no typo builds a huge map.
 MAX_LIMIT = 100_000_000
+# The longest audit delivery delay (seconds): production's is seconds; a test never waits ten minutes.
+MAX_AUDIT_DELIVERY_DELAY_S = 600
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,15 @@ class Settings:
     delivery_timeout: float = 30.0
     # A `UrlMapLimits`, or the JSON keys of `POST /_emulator/settings` (`{"bytes": 1048576}`), the rest default.
     url_map_limits: UrlMapLimits | Mapping[str, Any] = field(default_factory=UrlMapLimits)
+    # Seconds from an audit entry being written to its push to triggers (production: seconds, through Logging
+    # and a Pub/Sub subscription). 0: queued at once. Settable at run time (`auditDeliveryDelay`).
+    audit_delivery_delay: float = 0.0
 
     def __post_init__(self) -> None:
+        try:
+            self.audit_delivery_delay = audit_delivery_delay(self.audit_delivery_delay)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
         if not isinstance(self.url_map_limits, UrlMapLimits):
             try:
                 self.url_map_limits = UrlMapLimits().updated(self.url_map_limits)
@@ -86,3 +95,8 @@ class Settings:
         """`url_map_limits` as a `UrlMapLimits`, whichever form it was given in."""
         limits = self.url_map_limits
         return limits if isinstance(limits, UrlMapLimits) else UrlMapLimits().updated(limits)
+
+
+def audit_delivery_delay(value: Any) -> float:
+    """A delivery delay in seconds, 0 to 600; 400 naming `auditDeliveryDelay` otherwise."""
+    return params.number(value, "auditDeliveryDelay", minimum=0, maximum=MAX_AUDIT_DELIVERY_DELAY_S)

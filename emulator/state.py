@@ -14,6 +14,7 @@ from .resourcemanager.api import ResourceManagerApi
 from .resourcemanager.hierarchy import Hierarchy
 from .run.api import RunApi
 from .runtime import Runtime
+from .serviceusage.api import ServiceUsageApi
 from .settings import Settings, UrlMapLimits
 
 
@@ -40,7 +41,16 @@ class Emulator(Runtime):
         hierarchy = Hierarchy()
         self.iam = IamApi(self, hierarchy, self._run_service)
         self.resource_manager = ResourceManagerApi(self, hierarchy, self.iam)
-        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager, self.iam]
+        self.serviceusage = ServiceUsageApi(self)
+        self.apis: list[Api] = [
+            self.run,
+            self.compute,
+            self.logging,
+            self.eventarc,
+            self.resource_manager,
+            self.iam,
+            self.serviceusage,
+        ]
 
     def _run_service(self, project: str, region: str | None, name: str) -> RunService | None:
         """What IAM needs of a Cloud Run service (region None: in any region, the default one first)."""

@@ -9,6 +9,8 @@ insert is still running (building on the new resource) is emulated: it answers 4
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import time
 import uuid
@@ -21,6 +23,7 @@ from ..errors import ApiError, invalid
 from ..http import principal
 from ..runtime import Runtime
 from . import rules, urlmaps
+from .aggregated import aggregated_body
 from .listing import list_body
 from .operations import WAIT_DEADLINE_SECONDS, Operations
 from .references import BASE_URL, Ref, check_name, collection_url, relative, scope_of
@@ -93,6 +96,22 @@ class ComputeApi:
             # SecurityPolicyList has no selfLink (compute.v1 discovery document); every other list here has one.
             self_link=None if collection is SECURITY_POLICIES else collection_url(project, scope, collection.name),
         )
+
+    def aggregated_list(self, project: str, collection: str, args: Any) -> dict[str, Any]:
+        """`projects/P/aggregated/<collection>`: every scope's items (`aggregated.py`); `operations` included."""
+        with self.emu.lock:
+            regions = {self.emu.settings.default_region}
+            prefix = f"projects/{project}/regions/"
+            regions.update(p.split("/")[3] for p in self.store.all_paths() if p.startswith(prefix))
+            regions.update(op.region for op in self.operations.all() if op.project == project and op.region)
+            scoped: dict[str, list[dict[str, Any]]] = {}
+            for region in [None, *sorted(regions)]:
+                scope = scope_of(region)
+                if collection == "operations":
+                    scoped[scope] = [op.render() for op in self.operations.in_scope(project, region)]
+                else:
+                    scoped[scope] = [self.store.render(p) for p in self.store.in_scope(project, scope, collection)]
+        return aggregated_body(project, collection, scoped, args)
 
     def validate_url_map(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.emu.lock:
@@ -192,7 +211,7 @@ class ComputeApi:
         if collection is NEGS:
             return rules.check_neg(body)
         if collection is BACKEND_SERVICES:
-            return rules.check_backend_service(self.store, body)
+            return rules.check_backend_service(self.store, project, body)
         if collection is URL_MAPS:
             return urlmaps.check_url_map(self.store, project, body, self.emu.url_map_limits)
         if collection is SECURITY_POLICIES:
@@ -211,7 +230,7 @@ class ComputeApi:
                 location="If-Match",
                 location_type="header",
             )
-        if given != current.get("fingerprint"):
+        if not same_fingerprint(given, current.get("fingerprint")):
             raise ApiError(
                 412, "Precondition Failed", reason="conditionNotMet", location="If-Match", location_type="header"
             )
@@ -252,6 +271,23 @@ class ComputeApi:
     def delete_operation(self, project: str, region: str | None, name: str) -> None:
         with self.emu.lock:
             self.operations.delete(project, region, name)
+
+
+def same_fingerprint(given: Any, current: Any) -> bool:
+    """Whether two fingerprints are the same bytes. A fingerprint is a `format: byte` field: the wire and the python
+    client use standard base64, gcloud (apitools) sends URL-safe base64 (`-`, `_`), so both alphabets are taken."""
+    decoded = [_fingerprint_bytes(v) for v in (given, current)]
+    return decoded[0] is not None and decoded[0] == decoded[1]
+
+
+def _fingerprint_bytes(value: Any) -> bytes | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _check_request_id(request_id: str | None) -> None:

@@ -93,6 +93,30 @@ def _unsupported(text: str, why: str = "Invalid list filter expression.") -> Exc
     return invalid(f"Invalid value for field 'filter': '{text}'. {why}")
 
 
+def select(items: Sequence[dict[str, Any]], args: Any) -> list[dict[str, Any]]:
+    """The items a list's `filter` keeps, in its `orderBy` order (name, the default, or creationTimestamp desc)."""
+    selected = [item for item in items if parse_filter(args.get("filter"))(item)]
+    order = (args.get("orderBy") or "name").strip()
+    if order == "creationTimestamp desc":
+        selected.sort(key=lambda item: item.get("creationTimestamp", ""), reverse=True)
+    elif order != "name":
+        raise invalid(
+            f"Invalid value for field 'orderBy': '{order}'. Only 'name' and 'creationTimestamp desc' are supported."
+        )
+    return selected
+
+
+def max_results_of(args: Any) -> int:
+    raw_max = args.get("maxResults")
+    try:
+        max_results = int(raw_max) if raw_max not in (None, "") else MAX_RESULTS
+    except ValueError as exc:
+        raise invalid(f"Invalid value for field 'maxResults': '{raw_max}'. Must be an integer.") from exc
+    if not 0 <= max_results <= MAX_RESULTS:
+        raise invalid(f"Invalid value for field 'maxResults': '{raw_max}'. Must be between 0 and {MAX_RESULTS}.")
+    return max_results
+
+
 def list_body(
     items: Sequence[dict[str, Any]],
     args: Any,
@@ -102,21 +126,8 @@ def list_body(
     self_link: str | None,
 ) -> dict[str, Any]:
     """The list envelope: `kind`, `id`, then `items` and `nextPageToken` only when there is something in them."""
-    selected = [item for item in items if parse_filter(args.get("filter"))(item)]
-    order = (args.get("orderBy") or "name").strip()
-    if order == "creationTimestamp desc":
-        selected.sort(key=lambda item: item.get("creationTimestamp", ""), reverse=True)
-    elif order != "name":
-        raise invalid(
-            f"Invalid value for field 'orderBy': '{order}'. Only 'name' and 'creationTimestamp desc' are supported."
-        )
-    raw_max = args.get("maxResults")
-    try:
-        max_results = int(raw_max) if raw_max not in (None, "") else MAX_RESULTS
-    except ValueError as exc:
-        raise invalid(f"Invalid value for field 'maxResults': '{raw_max}'. Must be an integer.") from exc
-    if not 0 <= max_results <= MAX_RESULTS:
-        raise invalid(f"Invalid value for field 'maxResults': '{raw_max}'. Must be between 0 and {MAX_RESULTS}.")
+    selected = select(items, args)
+    max_results = max_results_of(args)
     body: dict[str, Any] = {"kind": kind, "id": list_id}
     body |= list_page(selected, "items", max_results, args.get("pageToken"), default=MAX_RESULTS, maximum=MAX_RESULTS)
     if self_link is not None:

@@ -129,6 +129,9 @@ class Operations:
             raise ApiError(404, f"The resource '{path}' was not found")
         return op
 
+    def all(self) -> list[Operation]:
+        return list(self._ops.values())
+
     def in_scope(self, project: str, region: str | None) -> list[Operation]:
         return sorted(
             (op for op in self._ops.values() if op.project == project and op.region == region), key=lambda o: o.name

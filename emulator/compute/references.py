@@ -18,8 +18,11 @@ NAME_PATTERN = "[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
 _NAME = re.compile(NAME_PATTERN)
 _REGION = re.compile(r"[a-z]+(?:-[a-z]+)+[0-9]+")
 
-# Hosts a fully-qualified URL may start with; the API answers with www.googleapis.com whichever was sent.
-_FULL_PREFIX = re.compile(r"^https://(?:www|compute)\.googleapis\.com/compute/(?:v1|beta|alpha)/")
+# A fully-qualified URL: any scheme and host, then the API path. Production takes www.googleapis.com and
+# compute.googleapis.com; gcloud with an endpoint override builds URLs on the override's host
+# (`http://compute.emulator.invalid/compute/v1/projects/...`), so the emulator takes any host and answers with
+# www.googleapis.com whichever was sent.
+_FULL_PREFIX = re.compile(r"^https?://[^/]+/compute/(?:v1|beta|alpha)/")
 _PARTIAL_PREFIX = re.compile(r"^(?:compute/(?:v1|beta|alpha)/)?")
 _RELATIVE = re.compile(
     r"^projects/(?P<project>[^/]+)/(?P<scope>global|regions/[^/]+|zones/[^/]+)/(?P<collection>[A-Za-z]+)/(?P<name>[^/]+)$"

@@ -75,6 +75,10 @@ def validate(api: ComputeApi, project: str, collection: Collection, name: str) -
     return api.validate_url_map(project, request_json())
 
 
+def aggregated_list(api: ComputeApi, project: str, collection: str) -> Any:
+    return api.aggregated_list(project, collection, request.args)
+
+
 def list_operations(api: ComputeApi, project: str, region: str | None = None) -> Any:
     _scope(project, region)
     return api.list_operations(project, region, request.args)
@@ -138,6 +142,9 @@ def _served_routes() -> list[Route]:
         for method in methods:
             verb, suffix, handler = _STANDARD.get(method) or ("POST", f"/<name>/{method}", _CUSTOM[method])
             routes.append(Route(verb, base + suffix, handler, {"collection": collection}))
+    # gcloud's `compute ... list` without --global/--regions, and `compute operations list`.
+    for collection in (*(c.name for c in SERVED), "operations"):
+        routes.append(Route("GET", f"{PREFIX}/aggregated/{collection}", aggregated_list, {"collection": collection}))
     for scope in (GLOBAL, REGIONAL):
         routes += [
             Route("GET", f"{scope}/operations", list_operations),

@@ -126,7 +126,7 @@ def _check_cloud_run(cloud_run: Any) -> None:
 # -- backend service ---------------------------------------------------------------------------------
 
 
-def check_backend_service(store: Store, body: Resource) -> Checked:
+def check_backend_service(store: Store, project: str, body: Resource) -> Checked:
     check_enum(body, "loadBalancingScheme", LOAD_BALANCING_SCHEMES)
     check_enum(body, "protocol", PROTOCOLS)
     backends = body.get("backends") or []
@@ -146,6 +146,7 @@ def check_backend_service(store: Store, body: Resource) -> Checked:
             raise bad_value(f"{field}.group", backend["group"], "Duplicate backend group in the backend service.")
         if ref.collection not in ("networkEndpointGroups", "instanceGroups"):
             raise bad_value(f"{field}.group", backend["group"], "Must be an instance group or network endpoint group.")
+        _check_same_project(ref, project, body, f"{field}.group", backend["group"])
         group = store.resolve(ref)  # 404 for any group the emulator does not hold (it holds no instance groups)
         if ref.collection == NEGS.name and group.get("networkEndpointType") == "SERVERLESS":
             serverless = True
@@ -166,6 +167,24 @@ def check_backend_service(store: Store, body: Resource) -> Checked:
     if normalized:
         stored["backends"] = normalized
     return stored, frozenset(refs)
+
+
+# The one load-balancing scheme whose backend services may use NEGs of other projects (Cloud Service Mesh).
+_CROSS_PROJECT_NEG_SCHEME = "INTERNAL_SELF_MANAGED"
+
+
+def _check_same_project(ref: Ref, project: str, body: Resource, field: str, value: Any) -> None:
+    """A load balancer's backend service uses NEGs of its own project: attaching a NEG of another project exists
+    only for Cloud Service Mesh (docs/google-apis.md §9.4). A URL map, by contrast, may name backend services of
+    other projects (cross-project service referencing)."""
+    if ref.project == project or body.get("loadBalancingScheme") == _CROSS_PROJECT_NEG_SCHEME:
+        return
+    why = (
+        f"The network endpoint group is in project '{ref.project}', not in the backend service's project "
+        f"'{project}': a backend service can only use network endpoint groups of its own project (cross-project "
+        f"network endpoint groups need loadBalancingScheme {_CROSS_PROJECT_NEG_SCHEME}, Cloud Service Mesh)."
+    )
+    raise bad_value(field, value, why)
 
 
 def security_policy_ref(store: Store, value: Any, project: str) -> Ref | None:

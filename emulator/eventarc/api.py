@@ -45,7 +45,8 @@ class EventarcApi:
     # ------------------------------------------------------------------------------------------ the emulator seam
 
     def deliver_audit_entry(self, entry: dict[str, Any]) -> None:
-        """Queue the entry's CloudEvent for every matching trigger of its project; never waits for delivery."""
+        """Queue the entry's CloudEvent for every matching trigger of its project, to be pushed after the audit
+        delivery delay (`auditDeliveryDelay`); never waits for delivery."""
         attributes = event_attributes(entry)
         project = str(entry["logName"]).split("/")[1]
         locations = event_locations(entry)
@@ -78,6 +79,7 @@ class EventarcApi:
                 event_id=attributes["id"],
                 copies=copies,
                 max_attempts=max_attempts,
+                delay=self.emu.audit_delivery_delay,
             )
 
     def drain(self, timeout: float | None) -> bool:

@@ -83,15 +83,17 @@ class Dispatcher:
         event_id: str,
         copies: int,
         max_attempts: int,
+        delay: float = 0.0,
     ) -> None:
-        """Queue `copies` independent deliveries of one event; returns at once."""
+        """Queue `copies` independent deliveries of one event, the first attempt `delay` seconds from now; returns
+        at once."""
         with self._cond:
             if self._closed:
                 return
             for copy in range(copies):
                 self._push(
                     _Task(
-                        time.monotonic(),
+                        time.monotonic() + delay,
                         next(self._seq),
                         self._generation,
                         trigger,

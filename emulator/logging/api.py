@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import threading
 import time
 import urllib.parse
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..audit import AdminActivity
@@ -19,6 +21,7 @@ from .store import LogStore
 
 MAX_FILTER_LENGTH = 20_000  # ListLogEntriesRequest.filter, logging.v2 discovery document
 PARTIAL_ERRORS_TYPE = "type.googleapis.com/google.logging.v2.WriteLogEntriesPartialErrors"
+AUDIT_TICK = timedelta(microseconds=1)  # timestamps print microseconds: the least step that shows
 
 
 def _truthy(value: Any) -> bool:
@@ -39,13 +42,22 @@ class LoggingApi:
     def __init__(self, emu: Runtime) -> None:
         self.emu = emu
         self.store = LogStore()
+        self._audit_lock = threading.Lock()
+        self._last_audit = datetime.min.replace(tzinfo=UTC)  # kept across resets: time never goes back
 
     # ------------------------------------------------------------------------------------------ the emulator seam
 
     def append_audit_entry(self, activity: AdminActivity) -> dict[str, Any]:
-        """Store the Admin Activity entry of a Cloud Run write and return it (LogEntry JSON)."""
-        entry = build_audit_entry(activity, now())
-        self.store.add([entry])
+        """Store the Admin Activity entry of a Cloud Run write and return it (LogEntry JSON).
+
+        Causal and monotonic: the entry is dated when its write was accepted or its operation completed
+        (`activity.time`, else now), never before, and strictly after every audit entry written before it, so
+        the order of timestamps is the order of writing; `receiveTimestamp` is never before `timestamp`."""
+        with self._audit_lock:
+            timestamp = max(activity.time or now(), self._last_audit + AUDIT_TICK)
+            self._last_audit = timestamp
+            entry = build_audit_entry(activity, timestamp, max(now(), timestamp))
+            self.store.add([entry])
         return copy.deepcopy(entry)  # the stored entry is never mutated, whatever the caller does with this one
 
     def reset(self) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import copy
-import random
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ..audit import AdminActivity
@@ -19,12 +18,10 @@ def activity_log_name(project: str) -> str:
     return f"projects/{project}/logs/{ACTIVITY_LOG_ID}"
 
 
-def build_audit_entry(activity: AdminActivity, received: datetime) -> dict[str, Any]:
-    """The LogEntry JSON. `received` is when Logging got it; the call itself happened a little earlier."""
-    # In captures the entry timestamp precedes receiveTimestamp by a fraction of a second, and the request
-    # attributes' time sits a few milliseconds after the timestamp.
-    timestamp = received - timedelta(milliseconds=random.randint(50, 700))
-    request_time = timestamp + timedelta(milliseconds=random.randint(1, 10))
+def build_audit_entry(activity: AdminActivity, timestamp: datetime, received: datetime) -> dict[str, Any]:
+    """The LogEntry JSON: `timestamp` when the write was accepted or its operation completed, `received` (never
+    earlier) when Logging got it; `requestAttributes.time` when the request was made."""
+    request_time = activity.request_time or timestamp
     failed = bool(activity.status.get("code"))
     user_agent = f"{activity.user_agent},gzip(gfe)" if activity.user_agent else ""
     payload: dict[str, Any] = {

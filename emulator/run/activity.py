@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 from ..audit import AdminActivity
 from ..http import caller_ip, principal, user_agent
-from .record import ServiceRecord
+from .record import Operation, ServiceRecord
 
 V2_REQUEST = "type.googleapis.com/google.cloud.run.v2.{}Request"
 V1_REQUEST = "type.googleapis.com/google.cloud.run.v1.{}Request"
@@ -22,8 +23,8 @@ SERVICE_TYPE = "type.googleapis.com/google.cloud.run.v2.Service"
 PRODUCER = "run.googleapis.com"
 
 
-def v2(record: ServiceRecord, method: str, permission: str, request: dict[str, Any], operation: str) -> AdminActivity:
-    """A v2 write's first entry, at request time: the response is the Operation (by name)."""
+def v2(record: ServiceRecord, method: str, permission: str, request: dict[str, Any], op: Operation) -> AdminActivity:
+    """A v2 write's first entry, dated when the write was accepted: the response is the Operation (by name)."""
     return AdminActivity(
         project=record.project,
         region=record.region,
@@ -33,21 +34,24 @@ def v2(record: ServiceRecord, method: str, permission: str, request: dict[str, A
         permission=f"run.services.{permission}",
         principal=principal(),
         request={"@type": V2_REQUEST.format(method), **copy.deepcopy(request)},
-        response={"@type": OPERATION_TYPE, "name": operation},
-        operation={"id": operation, "producer": PRODUCER, "first": True},
+        response={"@type": OPERATION_TYPE, "name": op.name},
+        operation={"id": op.name, "producer": PRODUCER, "first": True},
         caller_ip=caller_ip(),
         user_agent=user_agent(),
+        time=op.create_time,
     )
 
 
-def v2_last(first: AdminActivity, service: dict[str, Any]) -> AdminActivity:
-    """The same write's last entry, when its operation completes: same request, caller and operation id; the
-    response is what the finished operation returns, the Service (for a delete, the deleted one)."""
+def v2_last(first: AdminActivity, service: dict[str, Any], done: datetime) -> AdminActivity:
+    """The same write's last entry, dated when its operation completed: same request, caller and operation id;
+    the response is what the finished operation returns, the Service (for a delete, the deleted one)."""
     assert first.operation is not None
     return dataclasses.replace(
         first,
         response={"@type": SERVICE_TYPE, **copy.deepcopy(service)},
         operation={"id": first.operation["id"], "producer": PRODUCER, "last": True},
+        time=done,
+        request_time=first.time,
     )
 
 
@@ -59,7 +63,7 @@ def v1_resource_name(record: ServiceRecord) -> str:
 def v1(
     record: ServiceRecord, method: str, permission: str, request: dict[str, Any], response: dict[str, Any]
 ) -> AdminActivity:
-    """A v1 write: one entry at request time, the response is the v1 object itself, no `operation`."""
+    """A v1 write: one entry, dated when the write was accepted; the response is the v1 object, no `operation`."""
     return AdminActivity(
         project=record.project,
         region=record.region,
@@ -72,4 +76,5 @@ def v1(
         response=copy.deepcopy(response),
         caller_ip=caller_ip(),
         user_agent=user_agent(),
+        time=record.delete_time or record.update_time,
     )

@@ -1,8 +1,9 @@
 """Cloud Run Admin API v2 and v1 (namespaces.services) over one store.
 
-Modules: `model` (store and write rules), `record` (a service and its rollouts: requested vs observed), `rules` (names, labels, annotations, versions), `enums`, `views` (v2
-rendering), `knative` (the v1 view), `v2`/`v1`/`operations` (what each method does), `routes` (the route table
-and its handlers), `activity` (audit entries: a v2 write's first and last, a v1 write's only one).
+Modules: `model` (store and write rules), `record` (a service and its rollouts: requested vs observed), `rules`
+(names, labels, annotations, versions), `enums`, `views` (v2 rendering), `knative` (the v1 view),
+`v2`/`v1`/`operations` (what each method does), `routes` (the route table and its handlers), `activity` (audit
+entries: a v2 write's first and last, a v1 write's only one).
 """
 
 from __future__ import annotations
@@ -36,11 +37,16 @@ class RunApi:
         """A v2 write's two entries (docs/google-apis.md §2.2): the first now; the last when the operation completes
         (at once when the operation delay is 0, else on the scheduler), describing the Service it finished with."""
         self.record(first)
-        last = activity.v2_last(first, render_service(op.snapshot, op.done_at))
+        last = activity.v2_last(first, render_service(op.snapshot, op.done_at), op.done_time)
         if op.done_at <= monotonic():
             self.record(last)
         else:
             self.emu.scheduler.at(op.done_at, lambda: self.record(last))
+
+    def granted(self, principal: str, resource: str, permissions: list[str]) -> list[str]:
+        """Which of `permissions` the caller holds on `resource` (testIamPermissions). The emulator checks no
+        permission, so all of them; the seam for an emulated IAM."""
+        return list(dict.fromkeys(permissions))
 
     def reset(self) -> None:
         with self.emu.lock:

@@ -262,8 +262,8 @@ def to_v1(record: ServiceRecord, at: float | None = None, *, with_status: bool =
             "annotations": annotations,
         },
         "spec": {
-            "template": _template_to_v1(spec.get("template") or {}, extra),
-            "traffic": [_traffic_to_v1(t) for t in spec.get("traffic") or []],
+            "template": template_to_v1(spec.get("template") or {}, extra),
+            "traffic": [traffic_to_v1(t) for t in spec.get("traffic") or []],
         },
         "status": _status(record, at) if with_status else {},
     }
@@ -272,7 +272,7 @@ def to_v1(record: ServiceRecord, at: float | None = None, *, with_status: bool =
     return out
 
 
-def _template_to_v1(template: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def template_to_v1(template: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     if template.get("revision"):
         meta["name"] = template["revision"]
@@ -306,7 +306,7 @@ def _template_to_v1(template: dict[str, Any], extra: dict[str, Any]) -> dict[str
     return {"metadata": meta, "spec": rev_spec}
 
 
-def _traffic_to_v1(target: dict[str, Any]) -> dict[str, Any]:
+def traffic_to_v1(target: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if target.get("revision"):
         out["revisionName"] = target["revision"]
@@ -336,7 +336,7 @@ def _status(record: ServiceRecord, at: float | None) -> dict[str, Any]:
     status["latestCreatedRevisionName"] = record.latest_created_revision
     traffic = []
     for target in record.spec.get("traffic") or []:
-        entry = _traffic_to_v1(target)
+        entry = traffic_to_v1(target)
         if entry.get("latestRevision") and latest_ready:
             entry["revisionName"] = latest_ready
         if target.get("tag"):
@@ -346,38 +346,3 @@ def _status(record: ServiceRecord, at: float | None) -> dict[str, Any]:
     status["url"] = uri
     status["address"] = {"url": uri}
     return status
-
-
-def revision_to_v1(record: ServiceRecord, index: int, at: float | None = None) -> dict[str, Any]:
-    """A v1 Revision, enough for gcloud, which finds the base revision of an update by name or by the
-    `client.knative.dev/nonce` label it put in the template."""
-    name, template, extra, created = record.revisions[index]
-    number = rules.project_number(record.project)
-    v1_template = _template_to_v1(template, extra)
-    labels = {
-        **v1_template["metadata"].get("labels", {}),
-        rules.LOCATION_LABEL: record.region,
-        "serving.knative.dev/service": record.service_id,
-        "serving.knative.dev/configuration": record.service_id,
-    }
-    latest = index == len(record.revisions) - 1
-    ready = not latest or record.ready(at)
-    since = rfc3339(record.since(at) if latest and ready else created)
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "Revision",
-        "metadata": {
-            "name": name,
-            "namespace": number,
-            "selfLink": f"/apis/{API_VERSION}/namespaces/{number}/revisions/{name}",
-            "generation": 1,
-            "creationTimestamp": rfc3339(created),
-            "labels": labels,
-            "annotations": v1_template["metadata"].get("annotations", {}),
-        },
-        "spec": v1_template["spec"],
-        "status": {
-            "observedGeneration": 1,
-            "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown", "lastTransitionTime": since}],
-        },
-    }

@@ -18,7 +18,7 @@ from typing import Any
 from ..clock import monotonic, now
 from ..errors import ApiError, invalid, not_found
 from . import rules
-from .record import DEFAULT_INGRESS, UNSPECIFIED_INGRESS, Operation, ServiceRecord
+from .record import DEFAULT_INGRESS, UNSPECIFIED_INGRESS, Operation, Revision, ServiceRecord
 
 # v2 Service fields the server owns. Clients send them back (the python client re-sends uid, generation,
 # etag... of an object it read, docs/google-apis.md §1.4), so they are dropped on input, never rejected.
@@ -174,7 +174,9 @@ class RunStore:
             record.latest_created_revision = f"{record.service_id}-{record.revision_count:05d}-{letters}"
         template = copy.deepcopy(record.spec.get("template") or {})
         extra = copy.deepcopy(_template_extra(record.v1_extra))
-        record.revisions.append((record.latest_created_revision, template, extra, record.update_time))
+        record.revisions.append(
+            Revision(record.latest_created_revision, template, extra, record.update_time, record.last_modifier)
+        )
 
     @staticmethod
     def _operation(record: ServiceRecord, kind: str, at: datetime, delay: float | None = None) -> Operation:

@@ -32,6 +32,17 @@ class Rollout:
     done_time: datetime
 
 
+@dataclass(frozen=True)
+class Revision:
+    """A revision as created (read through v1 only): its template, v1-only template extras, when and by whom."""
+
+    name: str
+    template: dict[str, Any]
+    extra: dict[str, Any]
+    created: datetime
+    creator: str
+
+
 @dataclass
 class ServiceRecord:
     project: str
@@ -52,8 +63,7 @@ class ServiceRecord:
     rollouts: list[Rollout] = field(default_factory=list)
     operation: str = ""
     delete_time: datetime | None = None
-    # Revisions as created: (name, template, v1-only template extras, create time). Read through v1 only.
-    revisions: list[tuple[str, dict[str, Any], dict[str, Any], datetime]] = field(default_factory=list)
+    revisions: list[Revision] = field(default_factory=list)  # oldest first
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -96,6 +106,16 @@ class ServiceRecord:
         """0 until the first rollout completes (proto3 JSON then omits the field)."""
         observed = self.observed(at)
         return observed.generation if observed else 0
+
+    def serving_revisions(self, at: float | None = None) -> set[str]:
+        """The revisions traffic goes to: the latest ready one for `LATEST` targets, named ones with a share."""
+        serving = set()
+        for target in self.spec.get("traffic") or []:
+            if target.get("revision") and target.get("percent"):
+                serving.add(target["revision"])
+            elif not target.get("revision") and target.get("percent"):
+                serving.add(self.latest_ready_revision(at) or "")
+        return serving - {""}
 
     def latest_ready_revision(self, at: float | None = None) -> str | None:
         observed = self.observed(at)

@@ -16,9 +16,10 @@ from ..http import principal, region_from_host
 from ..paging import page
 from . import activity, rules
 from .api import RunApi
-from .knative import API_VERSION, from_v1, location_label, revision_to_v1, to_v1
+from .knative import API_VERSION, from_v1, location_label, to_v1
 from .model import validate_spec
 from .record import ServiceRecord
+from .revisions import revision_to_v1
 from .views import V1_SERVICE_TYPE
 
 V1_STATUS_TYPE = "type.googleapis.com/google.cloud.run.v1.Status"
@@ -89,12 +90,15 @@ def _revisions(api: RunApi, namespace: str) -> list[dict[str, Any]]:
         return [revision_to_v1(r, i) for r in records for i in range(len(r.revisions))]
 
 
-def list_revisions(api: RunApi, namespace: str, selector: str) -> dict[str, Any]:
-    """Revisions are read-only: gcloud looks up an update's base revision (by name, or by its nonce label)."""
+def list_revisions(api: RunApi, namespace: str, selector: str, limit: Any, token: Any) -> dict[str, Any]:
+    """Revisions are read-only: gcloud looks up an update's base revision (by name, or by its nonce label) and
+    lists them (`gcloud run revisions list`, with `limit`/`continue` paging), newest first."""
     requirements = parse_selector(selector)
     items = [i for i in _revisions(api, namespace) if matches(requirements, i["metadata"]["labels"])]
     items.sort(key=lambda i: i["metadata"]["creationTimestamp"], reverse=True)
-    return {"apiVersion": API_VERSION, "kind": "RevisionList", "metadata": {}, "items": items}
+    chunk, next_token = page(items, limit, token, default=500, maximum=500)
+    metadata = {"continue": next_token} if next_token else {}
+    return {"apiVersion": API_VERSION, "kind": "RevisionList", "metadata": metadata, "items": chunk}
 
 
 def get_revision(api: RunApi, namespace: str, name: str) -> dict[str, Any]:
@@ -105,6 +109,17 @@ def get_revision(api: RunApi, namespace: str, name: str) -> dict[str, Any]:
     raise not_found(
         f"Resource '{name}' of kind 'REVISION' in region '{region}' in project '{namespace}' does not exist."
     )
+
+
+def test_iam_permissions(api: RunApi, project: str, location: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`projects.locations.services.testIamPermissions`: gcloud asks it before deploying a new service, to know
+    whether it may offer `--allow-unauthenticated`. Answered for a service that does not exist yet, too."""
+    permissions = body.get("permissions") or []
+    if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+        raise invalid("Invalid value at 'permissions': expected a list of permission names.")
+    resource = f"projects/{project}/locations/{location}/services/{name}"
+    granted = api.granted(principal(), resource, permissions)
+    return {"permissions": granted} if granted else {}
 
 
 def replace(api: RunApi, namespace: str, name: str, body: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:

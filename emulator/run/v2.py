@@ -80,7 +80,7 @@ def create(
         record, op = store.create(project, location, service_id, spec, {}, who, api.emu.faults.operation_delay)
         reply = render_operation(op)
     request_body = {"parent": f"projects/{project}/locations/{location}", "serviceId": service_id, "service": spec}
-    api.record_operation(activity.v2(record, "CreateService", "create", request_body, op.name), op)
+    api.record_operation(activity.v2(record, "CreateService", "create", request_body, op), op)
     return reply
 
 
@@ -138,7 +138,7 @@ def update(api: RunApi, project: str, location: str, service: str, patch: Update
             op = store.update(record, spec, record.v1_extra, who, delay, force_new_revision=force)
         reply = render_operation(op)
     request_body: dict[str, Any] = {"service": {"name": record.name, **patch.incoming}, **patch.logged_params}
-    api.record_operation(activity.v2(record, "UpdateService", permission, request_body, op.name), op)
+    api.record_operation(activity.v2(record, "UpdateService", permission, request_body, op), op)
     return reply
 
 
@@ -156,7 +156,7 @@ def delete(
         op = store.delete(record, api.emu.faults.operation_delay)
         reply = render_operation(op)
     request_body = {"name": record.name, **({"etag": etag} if etag else {})}
-    api.record_operation(activity.v2(record, "DeleteService", "delete", request_body, op.name), op)
+    api.record_operation(activity.v2(record, "DeleteService", "delete", request_body, op), op)
     return reply
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -38,8 +40,10 @@ def test_up_prints_the_environment_serves_and_stops_everything(stop_with: signal
                 break
         out = "".join(lines)
         url = f"http://127.0.0.1:{port}"
-        assert f"export RUNWAY_API_ENDPOINT={url} " in out
-        assert f"export CLOUDSDK_PROXY_PORT={port}" in out and "export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=" in out
+        exports = dict(shlex.split(line.strip())[1].split("=", 1) for line in lines if line.startswith("  export "))
+        assert exports["RUNWAY_API_ENDPOINT"] == url and exports["RUNWAY_REGIONS"]
+        assert exports["CLOUDSDK_PROXY_PORT"] == str(port) and "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE" in exports
+        assert "CLOUDSDK_API_ENDPOINT_OVERRIDES_SERVICEUSAGE" in exports  # what `gcloud run deploy` asks first
         function_urls = re.findall(r"function \w+: (http://127\.0\.0\.1:\d+)", out)
         assert len(function_urls) == 3
         assert requests.get(f"{url}/_emulator/health", timeout=5).ok
@@ -55,6 +59,18 @@ def test_up_prints_the_environment_serves_and_stops_everything(stop_with: signal
             assert time.monotonic() < deadline, "hello was not remediated"
             time.sleep(0.1)
         config_dir = re.search(r"export CLOUDSDK_CONFIG=(\S+)", out).group(1)
+        # What the printed exports configure is enough for runway's own CLI (RUNWAY_REGIONS included).
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNWAY_", "CLOUDSDK_"))}
+        dry_run = subprocess.run(
+            [sys.executable, "main.py", "reconcile", "--dry-run"],
+            cwd=ROOT,
+            env={**env, **exports},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert dry_run.returncode in (0, 1), dry_run.stdout + dry_run.stderr  # 2 is a configuration error
     finally:
         process.send_signal(stop_with)
         rest, _ = process.communicate(timeout=30)

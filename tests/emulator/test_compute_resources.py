@@ -3,6 +3,8 @@ google-cloud-compute over HTTP."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from google.api_core import exceptions
 from google.cloud import compute_v1
@@ -325,3 +327,28 @@ def test_unemulated_method_says_so(emulator: EmulatorServer) -> None:
     reply = raw(emulator, "PATCH", "global/securityPolicies/armor", json={})
     assert reply.status_code == 501
     assert reply.json()["error"]["message"] == "compute.securityPolicies.patch is not implemented by the emulator."
+
+
+def test_fingerprints_in_either_base64_alphabet_and_urls_on_any_host(emulator: EmulatorServer) -> None:
+    """What gcloud sends with an endpoint override: URL-safe fingerprints, resource URLs on the override's host."""
+    c = clients(emulator)
+    make_neg(c)
+    bs = make_backend_service(c)
+    urlsafe = base64.urlsafe_b64encode(base64.b64decode(bs.fingerprint)).decode()
+    group = f"http://compute.emulator.invalid/compute/v1/projects/{PROJECT}/regions/{REGION}/networkEndpointGroups/neg-hello"
+    reply = raw(
+        emulator,
+        "PATCH",
+        "global/backendServices/bs-hello",
+        json={"fingerprint": urlsafe, "backends": [{"group": group}]},
+    )
+    assert reply.status_code == 200, reply.text
+    stored = c.backend_services.get(project=PROJECT, backend_service="bs-hello")
+    assert [b.group for b in stored.backends] == [
+        f"{BASE}projects/{PROJECT}/regions/{REGION}/networkEndpointGroups/neg-hello"
+    ]
+    for stale in (urlsafe, "not base64!", ""):
+        reply = raw(
+            emulator, "PATCH", "global/backendServices/bs-hello", json={"fingerprint": stale, "description": "x"}
+        )
+        assert reply.status_code == 412, stale

@@ -56,6 +56,7 @@ API_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "resourcemanager": ("cloudresourcemanager.v1", "cloudresourcemanager.v2", "cloudresourcemanager.v3"),
     # iam.googleapis.com, and the IAM methods of Cloud Run services, whose policies the IAM API keeps.
     "iam": ("iam.v1", "run.v1", "run.v2"),
+    "serviceusage": ("serviceusage.v1",),
 }
 # Proto packages whose messages a document describes, to check `Any` values by their `@type`.
 DOCUMENT_PACKAGES: dict[str, str] = {
@@ -64,6 +65,7 @@ DOCUMENT_PACKAGES: dict[str, str] = {
     "eventarc.v1": "google.cloud.eventarc.v1",
     "logging.v2": "google.logging.v2",
     "cloudresourcemanager.v3": "google.cloud.resourcemanager.v3",
+    "serviceusage.v1": "google.api.serviceusage.v1",
 }
 
 
@@ -592,13 +594,20 @@ def drive_run(emulator: EmulatorServer, endpoint: str) -> None:
     located = v1.projects().locations().services()
     located.list(parent=f"projects/{PROJECT}/locations/{REGION}").execute()
     located.get(name=f"{parent}/services/hello").execute()
-    revisions = v1.namespaces().revisions()
-    listed = revisions.list(parent=f"namespaces/{PROJECT}").execute()
-    revisions.get(name=f"namespaces/{PROJECT}/revisions/{listed['items'][0]['metadata']['name']}").execute()
+    _read_v1_revisions_and_permissions(v1, parent)
 
     services.delete(name=f"namespaces/{PROJECT}/services/knative").execute()
     v2.delete_service(name=f"{parent}/services/hello").result(timeout=10)
     v2.transport.close()
+
+
+def _read_v1_revisions_and_permissions(v1: Any, parent: str) -> None:
+    revisions = v1.namespaces().revisions()
+    listed = revisions.list(parent=f"namespaces/{PROJECT}").execute()
+    revisions.get(name=f"namespaces/{PROJECT}/revisions/{listed['items'][0]['metadata']['name']}").execute()
+    v1.projects().locations().services().testIamPermissions(
+        resource=f"{parent}/services/hello", body={"permissions": ["run.services.setIamPolicy"]}
+    ).execute()
 
 
 def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
@@ -678,6 +687,14 @@ def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
     c.negs.get(project=PROJECT, region=REGION, network_endpoint_group="neg-hello")
     c.security_policies.get(project=PROJECT, security_policy="edge")
     buckets.get(project=PROJECT, backend_bucket="default-404")
+    _list_compute(c, buckets, endpoint)
+    global_op = c.url_maps.delete(project=PROJECT, url_map="lb")
+    c.global_operations.wait(project=PROJECT, operation=global_op.name)
+    c.global_operations.delete(project=PROJECT, operation=global_op.name)
+    buckets.transport.close()
+
+
+def _list_compute(c: clients.ComputeClients, buckets: compute_v1.BackendBucketsClient, endpoint: str) -> None:
     for pager in (
         c.url_maps.list(project=PROJECT),
         c.backend_services.list(project=PROJECT),
@@ -688,10 +705,18 @@ def drive_compute(emulator: EmulatorServer, endpoint: str) -> None:
         c.region_operations.list(project=PROJECT, region=REGION),
     ):
         list(pager)
-    global_op = c.url_maps.delete(project=PROJECT, url_map="lb")
-    c.global_operations.wait(project=PROJECT, operation=global_op.name)
-    c.global_operations.delete(project=PROJECT, operation=global_op.name)
-    buckets.transport.close()
+    # Aggregated lists (gcloud's `compute ... list` without a scope), one scope empty: its `warning`.
+    negs = clients.compute_client(compute_v1.NetworkEndpointGroupsClient, endpoint)
+    for aggregated in (
+        c.url_maps.aggregated_list(project=PROJECT),
+        c.backend_services.aggregated_list(project=PROJECT),
+        negs.aggregated_list(project=PROJECT),
+        c.security_policies.aggregated_list(project=PROJECT),
+        buckets.aggregated_list(project=PROJECT),
+        c.global_operations.aggregated_list(project=PROJECT),
+    ):
+        list(aggregated)
+    negs.transport.close()
 
 
 def drive_logging(emulator: EmulatorServer, endpoint: str) -> None:
@@ -839,6 +864,22 @@ def drive_iam(emulator: EmulatorServer, endpoint: str) -> None:
         services.testIamPermissions(resource=name, body={"permissions": ["run.routes.invoke"]}).execute()
 
 
+def drive_serviceusage(emulator: EmulatorServer, endpoint: str) -> None:
+    usage = _build("serviceusage", "v1", endpoint)
+    services = usage.services()
+    for name in ("run.googleapis.com", "compute.googleapis.com", "logging.googleapis.com"):
+        services.get(name=f"projects/{PROJECT}/services/{name}").execute()
+    services.batchGet(
+        parent=f"projects/{PROJECT}",
+        names=[f"projects/{PROJECT}/services/{name}" for name in ("run.googleapis.com", "eventarc.googleapis.com")],
+    ).execute()
+    disabled = services.disable(name=f"projects/{PROJECT}/services/eventarc.googleapis.com", body={}).execute()
+    services.get(name=f"projects/{PROJECT}/services/eventarc.googleapis.com").execute()
+    services.enable(name=f"projects/{PROJECT}/services/eventarc.googleapis.com", body={}).execute()
+    services.batchEnable(parent=f"projects/{PROJECT}", body={"serviceIds": ["run.googleapis.com"]}).execute()
+    usage.operations().get(name=disabled["name"]).execute()
+
+
 SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "run": drive_run,
     "compute": drive_compute,
@@ -846,6 +887,7 @@ SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "eventarc": drive_eventarc,
     "resourcemanager": drive_resource_manager,
     "iam": drive_iam,
+    "serviceusage": drive_serviceusage,
 }
 
 

@@ -166,26 +166,31 @@ DEFAULT_LIMITS = {
 LIMIT_KEYS = ", ".join(DEFAULT_LIMITS)
 
 
+def with_limits(limits: dict[str, int], delay: float = 0.0) -> dict[str, Any]:
+    """The whole settings answer: the URL-map limits and the audit delivery delay."""
+    return {"urlMapLimits": limits, "auditDeliveryDelay": delay}
+
+
 def settings(emulator: EmulatorServer, method: str = "GET", body: Any = None) -> requests.Response:
     return requests.request(method, f"{emulator.url}/_emulator/settings", json=body, timeout=5)
 
 
 def test_settings_start_at_googles_url_map_limits(emulator: EmulatorServer) -> None:
-    assert settings(emulator).json() == {"urlMapLimits": DEFAULT_LIMITS}
+    assert settings(emulator).json() == with_limits(DEFAULT_LIMITS)
 
 
 def test_a_partial_body_changes_only_its_keys_and_reset_restores(emulator: EmulatorServer) -> None:
     reply = settings(emulator, "POST", {"urlMapLimits": {"testsPerUrlMap": 2, "bytes": "1048576"}})
     changed = {**DEFAULT_LIMITS, "testsPerUrlMap": 2, "bytes": 1_048_576}
-    assert reply.json() == {"urlMapLimits": changed}
-    assert settings(emulator, "POST", {"urlMapLimits": {"hostsPerHostRule": 5}}).json() == {
-        "urlMapLimits": {**changed, "hostsPerHostRule": 5}
-    }
+    assert reply.json() == with_limits(changed)
+    assert settings(emulator, "POST", {"urlMapLimits": {"hostsPerHostRule": 5}}).json() == with_limits(
+        {**changed, "hostsPerHostRule": 5}
+    )
     requests.post(f"{emulator.url}/_emulator/reset", timeout=5).raise_for_status()
-    assert settings(emulator).json() == {"urlMapLimits": DEFAULT_LIMITS}
+    assert settings(emulator).json() == with_limits(DEFAULT_LIMITS)
 
     settings(emulator, "POST", {"urlMapLimits": {"testsPerUrlMap": 2}})
-    assert settings(emulator, "DELETE").json() == {"urlMapLimits": DEFAULT_LIMITS}
+    assert settings(emulator, "DELETE").json() == with_limits(DEFAULT_LIMITS)
 
 
 SETTINGS_CASES = [
@@ -206,7 +211,11 @@ SETTINGS_CASES = [
         f"urlMapLimits.hosts: unknown field; known: {LIMIT_KEYS}",
     ),
     ({"urlMapLimits": 5}, "urlMapLimits", "urlMapLimits: expected a JSON object, got 5"),
-    ({"limits": {}}, "limits", "limits: unknown field; known: urlMapLimits"),
+    ({"limits": {}}, "limits", "limits: unknown field; known: urlMapLimits, auditDeliveryDelay"),
+    ({"auditDeliveryDelay": -1}, "auditDeliveryDelay", "auditDeliveryDelay: must be between 0 and 600, got -1"),
+    ({"auditDeliveryDelay": 601}, "auditDeliveryDelay", "auditDeliveryDelay: must be between 0 and 600, got 601"),
+    ({"auditDeliveryDelay": "soon"}, "auditDeliveryDelay", "auditDeliveryDelay: expected a number, got 'soon'"),
+    ({"auditDeliveryDelay": True}, "auditDeliveryDelay", "auditDeliveryDelay: expected a number, got True"),
 ]
 
 
@@ -216,9 +225,12 @@ def test_bad_settings_are_a_400_naming_them(emulator: EmulatorServer, body: Any,
 
 
 def test_a_refused_settings_body_changes_nothing(emulator: EmulatorServer) -> None:
+    reply = settings(emulator, "POST", {"urlMapLimits": {"testsPerUrlMap": 2}, "auditDeliveryDelay": -1})
+    assert reply.status_code == 400
+    assert settings(emulator).json() == with_limits(DEFAULT_LIMITS)
     reply = settings(emulator, "POST", {"urlMapLimits": {"testsPerUrlMap": 2, "bytes": "x"}})
     assert reply.status_code == 400
-    assert settings(emulator).json() == {"urlMapLimits": DEFAULT_LIMITS}
+    assert settings(emulator).json() == with_limits(DEFAULT_LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -229,10 +241,10 @@ def test_a_refused_settings_body_changes_nothing(emulator: EmulatorServer) -> No
 def test_settings_in_python_take_the_same_limits(limits: Any) -> None:
     expected = {**DEFAULT_LIMITS, "testsPerUrlMap": 2, "bytes": 1_048_576}
     with EmulatorServer(settings=Settings(url_map_limits=limits)) as server:
-        assert settings(server).json() == {"urlMapLimits": expected}
+        assert settings(server).json() == with_limits(expected)
         settings(server, "POST", {"urlMapLimits": {"testsPerUrlMap": 7}})
         server.emulator.reset()  # back to what the server was started with, not to Google's
-        assert settings(server).json() == {"urlMapLimits": expected}
+        assert settings(server).json() == with_limits(expected)
 
 
 def test_bad_settings_in_python_are_a_value_error() -> None:
@@ -242,3 +254,16 @@ def test_bad_settings_in_python_are_a_value_error() -> None:
         Settings(url_map_limits={"hosts": 1})
     with pytest.raises(ValueError, match=r"^urlMapLimits.bytes: must be between 0 and 100000000, got -1$"):
         UrlMapLimits(bytes=-1)
+
+
+def test_the_audit_delivery_delay_is_a_setting(emulator: EmulatorServer) -> None:
+    assert settings(emulator, "POST", {"auditDeliveryDelay": "2.5"}).json() == with_limits(DEFAULT_LIMITS, 2.5)
+    assert settings(emulator, "POST", {"urlMapLimits": {"bytes": 5}}).json()["auditDeliveryDelay"] == 2.5
+    requests.post(f"{emulator.url}/_emulator/reset", timeout=5).raise_for_status()
+    assert settings(emulator).json() == with_limits(DEFAULT_LIMITS)
+    with EmulatorServer(settings=Settings(audit_delivery_delay=1.5)) as server:
+        assert settings(server).json()["auditDeliveryDelay"] == 1.5
+        settings(server, "POST", {"auditDeliveryDelay": 0})
+        assert settings(server, "DELETE").json()["auditDeliveryDelay"] == 1.5
+    with pytest.raises(ValueError, match=r"^auditDeliveryDelay: must be between 0 and 600, got 700$"):
+        Settings(audit_delivery_delay=700)

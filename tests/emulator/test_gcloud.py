@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,46 +19,15 @@ from google.cloud import compute_v1, run_v2
 from googleapiclient.discovery import build
 
 from devstack.bootstrap import create_triggers
-from devstack.gcloud import gcloud_process_env
 from emulator import EmulatorServer
 from emulator.audit import AdminActivity
 from shared import clients
 from shared.methods import EVENT_TYPE, HANDLED_METHODS, SERVICE_NAME, V1_REPLACE
 
+from .gcloud_support import COMPUTE, IMAGE, MARKS, PRINCIPAL, PROJECT, REGION, V2_PARENT, Gcloud
 from .receiver import Receiver
 
-PROJECT = "runway-demo"  # the emulator's default project, as `python -m emulator` serves it
-REGION = "us-central1"
-IMAGE = "us-docker.pkg.dev/cloudrun/container/hello"
-COMPUTE = "https://www.googleapis.com/compute/v1/"
-V2_PARENT = f"projects/{PROJECT}/locations/{REGION}"
-PRINCIPAL = "dana@example.com"
-
-pytestmark = [
-    pytest.mark.gcloud,
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("gcloud") is None, reason="the Google Cloud SDK (gcloud) is not installed"),
-]
-
-
-def gcloud_env(url: str, config_dir: Path) -> dict[str, str]:
-    return gcloud_process_env(url, config_dir, project=PROJECT, region=REGION, principal=PRINCIPAL)
-
-
-Gcloud = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def gcloud(emulator: EmulatorServer, tmp_path: Path) -> Gcloud:
-    """Runs `gcloud ARGS...` against the emulator and insists it succeeded."""
-    env = gcloud_env(emulator.url, tmp_path / "gcloud-config")
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(["gcloud", *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-        assert result.returncode == 0, f"gcloud {' '.join(args)} failed:\n{result.stderr}"
-        return result
-
-    return run
+pytestmark = MARKS
 
 
 def set_operation_delay(emulator: EmulatorServer, seconds: float) -> None:

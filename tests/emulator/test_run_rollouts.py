@@ -21,6 +21,7 @@ from google.cloud import run_v2
 from google.protobuf import field_mask_pb2
 
 from emulator import EmulatorServer
+from emulator.audit import AdminActivity
 
 PROJECT = "runway-demo"
 REGION = "us-central1"
@@ -170,3 +171,21 @@ def test_a_whole_object_write_during_a_rollout_sends_the_observed_ingress_back(
     done = client.update_service(service=read).result(polling=FAST_POLLING)
     assert done.ingress == Ingress.INGRESS_TRAFFIC_ALL
     assert done.generation == done.observed_generation == 3
+
+
+def test_the_last_entry_waits_for_the_operation(
+    emulator: EmulatorServer, client: run_v2.ServicesClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    activities: list[AdminActivity] = []
+    monkeypatch.setattr(emulator.emulator, "record_admin_activity", activities.append)
+    operation_delay(emulator, ROLLOUT)
+    op = create(client)
+    written = [a.operation for a in activities]
+    # Read before asking: the operation still running now, it was when the entries were read.
+    assert not op.done()
+    assert written == [{"id": op.operation.name, "producer": "run.googleapis.com", "first": True}]
+    assert emulator.emulator.eventarc.drain(timeout=10)  # drain waits for entries still to be written
+    assert [a.operation for a in activities][1:] == [
+        {"id": op.operation.name, "producer": "run.googleapis.com", "last": True}
+    ]
+    assert op.done() and "reconciling" not in activities[1].response

@@ -493,22 +493,6 @@ def test_each_write_reports_its_admin_activity(client: run_v2.ServicesClient, ac
     assert first.caller_ip == "127.0.0.1"
 
 
-def test_the_last_entry_waits_for_the_operation(
-    emulator: EmulatorServer, client: run_v2.ServicesClient, activities: list[AdminActivity]
-) -> None:
-    set_operation_delay(emulator, 1.0)
-    op = client.create_service(parent=PARENT, service=hello(), service_id="slow")
-    written = [a.operation for a in activities]
-    # Read before asking: if the operation is still running now, it was when the entries were read.
-    if not op.done():
-        assert written == [{"id": op.operation.name, "producer": "run.googleapis.com", "first": True}]
-    assert emulator.emulator.eventarc.drain(timeout=10)  # drain waits for entries still to be written
-    assert [a.operation for a in activities][1:] == [
-        {"id": op.operation.name, "producer": "run.googleapis.com", "last": True}
-    ]
-    assert op.done() and "reconciling" not in activities[1].response
-
-
 def test_principal_header_names_the_caller(emulator: EmulatorServer, activities: list[AdminActivity]) -> None:
     reply = requests.post(
         f"{emulator.url}/v2/{PARENT}/services",
