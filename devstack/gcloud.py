@@ -35,6 +35,7 @@ def gcloud_env(
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING": "http://logging.emulator.invalid/",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_EVENTARC": "http://eventarc.emulator.invalid/",
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": "http://cloudresourcemanager.emulator.invalid/",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM": "http://iam.emulator.invalid/",
         "CLOUDSDK_RUN_REGION": region,
     }
 

@@ -254,6 +254,15 @@ class IamApi:
         with self.emu.lock:
             return self.roles.undelete(self.canonical(name)).render()
 
+    def testable_permissions(self, body: Any) -> dict[str, Any]:
+        """permissions.queryTestablePermissions (gcloud asks it before creating a role): the catalogue, as GA and
+        supported in custom roles, whatever the resource."""
+        body = body if isinstance(body, dict) else {}
+        if not isinstance(body.get("fullResourceName"), str) or not body["fullResourceName"]:
+            raise invalid("Invalid value at 'full_resource_name': required.")
+        items = [{"name": p, "stage": "GA", "customRolesSupportLevel": "SUPPORTED"} for p in sorted(catalogue())]
+        return list_page(items, "permissions", body.get("pageSize"), body.get("pageToken"), default=100, maximum=1000)
+
     def add_role(
         self, parent: str, role_id: str, permissions: Iterable[str], title: str = "", stage: str = "GA"
     ) -> dict[str, Any]:
