@@ -66,7 +66,8 @@ class IamApi:
         if kind != "projects" or not rest:
             return name
         project, sep, tail = rest.partition("/")
-        return f"projects/{self.hierarchy.remember(project)}{sep}{tail}"
+        with self.emu.lock:
+            return f"projects/{self.hierarchy.remember(project)}{sep}{tail}"
 
     def nodes(self, scope: str) -> list[str]:
         """The scope and the folders and organization above it: whose policies decide."""
@@ -223,7 +224,7 @@ class IamApi:
             )
         show_deleted = str(args.get("showDeleted", "")).lower() in ("true", "1")
         with self.emu.lock:
-            found = self.roles.list(self._role_parent(parent, "iam.roles.list"), show_deleted=show_deleted)
+            found = self.roles.in_parent(self._role_parent(parent, "iam.roles.list"), show_deleted=show_deleted)
             return list_page(
                 found,
                 "roles",

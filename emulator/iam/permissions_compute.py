@@ -10,7 +10,8 @@ policy it attaches. For `patch`, the references the patch body names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from ..compute.references import Ref, parse_full, parse_partial
@@ -55,7 +56,7 @@ def _url_map_references(body: Any, project: str, where: str = "resource") -> Ite
             if key == "tests":
                 continue
             if key in _REFERENCE_KEYS and isinstance(value, str):
-                ref = _parsed(lambda v=value, k=key: parse_partial(v, f"{where}.{k}", project))
+                ref = _parsed(partial(parse_partial, value, f"{where}.{key}", project))
                 if ref is not None:
                     yield ref
             else:
@@ -79,7 +80,7 @@ def backend_service_uses(ctx: Ctx, *, policy: bool) -> list[Need]:
     backends = ctx.body.get("backends")
     for index, backend in enumerate(backends if isinstance(backends, list) else []):
         group = backend.get("group") if isinstance(backend, dict) else None
-        ref = _parsed(lambda g=group, i=index: parse_full(g, f"resource.backends[{i}].group"))
+        ref = _parsed(partial(parse_full, group, f"resource.backends[{index}].group"))
         need = _use(ref) if ref is not None and ref.collection == "networkEndpointGroups" else None
         if need is not None:
             found.append(need)
@@ -90,7 +91,7 @@ def backend_service_uses(ctx: Ctx, *, policy: bool) -> list[Need]:
 
 def security_policy_use(ctx: Ctx) -> list[Need]:
     value = ctx.body.get("securityPolicy")
-    ref = _parsed(lambda: parse_partial(value, "securityPolicy", ctx.args["project"])) if value else None
+    ref = _parsed(partial(parse_partial, value, "securityPolicy", ctx.args["project"])) if value else None
     need = _use(ref) if ref is not None and ref.collection == "securityPolicies" else None
     return [need] if need is not None else []
 
@@ -138,7 +139,7 @@ def _collection(
     base: str,
     collection: str,
     prefix: str,
-    methods: dict[str, tuple[str, Callable[[Ctx], list[Need]] | None, str]],
+    methods: Mapping[str, tuple[str, Callable[[Ctx], list[Need]] | None, str]],
     documented: tuple[str, ...] = (),
 ) -> dict[tuple[str, str], Check]:
     """The standard methods of one collection: `methods[name] = (permission verb, extra needs, also)`; `prefix` is
