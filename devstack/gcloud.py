@@ -38,6 +38,7 @@ def gcloud_env(
         # `gcloud run deploy` asks Service Usage whether Cloud Run is enabled; over HTTPS through a proxy it would
         # tunnel (CONNECT), which the emulator does not serve, so it gets a plain-HTTP override like the others.
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_SERVICEUSAGE": "http://serviceusage.emulator.invalid/",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM": "http://iam.emulator.invalid/",
         "CLOUDSDK_RUN_REGION": region,
     }
 

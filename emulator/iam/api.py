@@ -66,7 +66,8 @@ class IamApi:
         if kind != "projects" or not rest:
             return name
         project, sep, tail = rest.partition("/")
-        return f"projects/{self.hierarchy.remember(project)}{sep}{tail}"
+        with self.emu.lock:
+            return f"projects/{self.hierarchy.remember(project)}{sep}{tail}"
 
     def nodes(self, scope: str) -> list[str]:
         """The scope and the folders and organization above it: whose policies decide."""
@@ -223,7 +224,7 @@ class IamApi:
             )
         show_deleted = str(args.get("showDeleted", "")).lower() in ("true", "1")
         with self.emu.lock:
-            found = self.roles.list(self._role_parent(parent, "iam.roles.list"), show_deleted=show_deleted)
+            found = self.roles.in_parent(self._role_parent(parent, "iam.roles.list"), show_deleted=show_deleted)
             return list_page(
                 found,
                 "roles",
@@ -253,6 +254,15 @@ class IamApi:
     def undelete_role(self, name: str) -> dict[str, Any]:
         with self.emu.lock:
             return self.roles.undelete(self.canonical(name)).render()
+
+    def testable_permissions(self, body: Any) -> dict[str, Any]:
+        """permissions.queryTestablePermissions (gcloud asks it before creating a role): the catalogue, as GA and
+        supported in custom roles, whatever the resource."""
+        body = body if isinstance(body, dict) else {}
+        if not isinstance(body.get("fullResourceName"), str) or not body["fullResourceName"]:
+            raise invalid("Invalid value at 'full_resource_name': required.")
+        items = [{"name": p, "stage": "GA", "customRolesSupportLevel": "SUPPORTED"} for p in sorted(catalogue())]
+        return list_page(items, "permissions", body.get("pageSize"), body.get("pageToken"), default=100, maximum=1000)
 
     def add_role(
         self, parent: str, role_id: str, permissions: Iterable[str], title: str = "", stage: str = "GA"

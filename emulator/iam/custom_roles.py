@@ -114,7 +114,7 @@ class CustomRoles:
         self.roles[name] = created
         return created
 
-    def list(self, parent: str, *, show_deleted: bool) -> list[CustomRole]:
+    def in_parent(self, parent: str, *, show_deleted: bool) -> list[CustomRole]:
         found = [r for r in self.roles.values() if r.parent == parent and (show_deleted or not r.deleted)]
         return sorted(found, key=lambda r: r.name)
 

@@ -10,7 +10,8 @@ policy it attaches. For `patch`, the references the patch body names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from ..compute.references import Ref, parse_full, parse_partial
@@ -55,7 +56,7 @@ def _url_map_references(body: Any, project: str, where: str = "resource") -> Ite
             if key == "tests":
                 continue
             if key in _REFERENCE_KEYS and isinstance(value, str):
-                ref = _parsed(lambda v=value, k=key: parse_partial(v, f"{where}.{k}", project))
+                ref = _parsed(partial(parse_partial, value, f"{where}.{key}", project))
                 if ref is not None:
                     yield ref
             else:
@@ -79,7 +80,7 @@ def backend_service_uses(ctx: Ctx, *, policy: bool) -> list[Need]:
     backends = ctx.body.get("backends")
     for index, backend in enumerate(backends if isinstance(backends, list) else []):
         group = backend.get("group") if isinstance(backend, dict) else None
-        ref = _parsed(lambda g=group, i=index: parse_full(g, f"resource.backends[{i}].group"))
+        ref = _parsed(partial(parse_full, group, f"resource.backends[{index}].group"))
         need = _use(ref) if ref is not None and ref.collection == "networkEndpointGroups" else None
         if need is not None:
             found.append(need)
@@ -90,7 +91,7 @@ def backend_service_uses(ctx: Ctx, *, policy: bool) -> list[Need]:
 
 def security_policy_use(ctx: Ctx) -> list[Need]:
     value = ctx.body.get("securityPolicy")
-    ref = _parsed(lambda: parse_partial(value, "securityPolicy", ctx.args["project"])) if value else None
+    ref = _parsed(partial(parse_partial, value, "securityPolicy", ctx.args["project"])) if value else None
     need = _use(ref) if ref is not None and ref.collection == "securityPolicies" else None
     return [need] if need is not None else []
 
@@ -130,18 +131,19 @@ def _list(permission: str) -> Callable:
 
 _SOURCE = "docs/google-apis.md §9.2"
 _USES_URL_MAP = "`compute.backendServices.use` / `compute.backendBuckets.use` on each backend named (§9.2, §9.4)"
-_USES_NEG = "`compute.regionNetworkEndpointGroups.use` on each NEG backend (§9.2)"
-_USES_POLICY = "`compute.securityPolicies.use` on the policy (§9.2)"
+_USES_NEG = "`compute.regionNetworkEndpointGroups.use` on each NEG backend (§9.2, INFERRED there)"
+_USES_POLICY = "`compute.securityPolicies.use` on the policy (§9.2, INFERRED there)"
 
 
 def _collection(
     base: str,
     collection: str,
     prefix: str,
-    methods: dict[str, tuple[str, Callable[[Ctx], list[Need]] | None, str]],
-    source: str = _SOURCE,
+    methods: Mapping[str, tuple[str, Callable[[Ctx], list[Need]] | None, str]],
+    documented: tuple[str, ...] = (),
 ) -> dict[tuple[str, str], Check]:
-    """The standard methods of one collection: `methods[name] = (permission verb, extra needs, also)`."""
+    """The standard methods of one collection: `methods[name] = (permission verb, extra needs, also)`; `prefix` is
+    the discovery resource (`compute.regionNetworkEndpointGroups`), which names the permissions too."""
     url = f"{base}/{collection}"
     where = {
         "list": ("GET", url, _list),
@@ -161,7 +163,8 @@ def _collection(
             needs = _insert(collection, permission, extra)
         else:
             needs = _item(collection, permission, extra)
-        table[(http, rule)] = Check(f"compute.{collection}.{method}", (permission,), needs, also, source)
+        source = _SOURCE if method in documented else "inferred (the pattern of §9.2)"
+        table[(http, rule)] = Check(f"{prefix}.{method}", (permission,), needs, also, source)
     return table
 
 
@@ -204,24 +207,22 @@ def _plain(*verbs: str) -> dict[str, tuple[str, None, str]]:
 
 CHECKS: dict[tuple[str, str], Check] = {
     **_collection(REGIONAL, "networkEndpointGroups", "compute.regionNetworkEndpointGroups",
-                  _plain("list", "insert", "get", "delete")),
+                  _plain("list", "insert", "get", "delete"), ("list", "insert", "get", "delete")),
     **_collection(GLOBAL, "backendServices", "compute.backendServices", {
         **_plain("list", "get", "delete"),
         "insert": ("create", lambda ctx: backend_service_uses(ctx, policy=True), f"{_USES_NEG}; {_USES_POLICY}"),
         "patch": ("update", lambda ctx: backend_service_uses(ctx, policy=False), _USES_NEG),
         "update": ("update", lambda ctx: backend_service_uses(ctx, policy=False), _USES_NEG),
         "setSecurityPolicy": ("setSecurityPolicy", security_policy_use, _USES_POLICY),
-    }),
+    }, ("list", "get", "delete", "insert", "setSecurityPolicy")),
     **_collection(GLOBAL, "urlMaps", "compute.urlMaps", {
         **_plain("list", "get", "delete", "validate"),
         "insert": ("create", url_map_uses, _USES_URL_MAP),
         "patch": ("update", _url_map_patch, f"`compute.urlMaps.get`; {_USES_URL_MAP}"),
         "update": ("update", url_map_uses, _USES_URL_MAP),
-    }),
-    **_collection(GLOBAL, "securityPolicies", "compute.securityPolicies", _plain("list", "insert", "get", "delete"),
-                  "inferred (the pattern of §9.2)"),
-    **_collection(GLOBAL, "backendBuckets", "compute.backendBuckets", _plain("list", "insert", "get", "delete"),
-                  "inferred (the pattern of §9.2)"),
+    }, ("patch", "update", "validate")),
+    **_collection(GLOBAL, "securityPolicies", "compute.securityPolicies", _plain("list", "insert", "get", "delete")),
+    **_collection(GLOBAL, "backendBuckets", "compute.backendBuckets", _plain("list", "insert", "get", "delete")),
     **_operations(GLOBAL, "compute.globalOperations"),
     **_operations(REGIONAL, "compute.regionOperations"),
 }  # fmt: skip

@@ -341,6 +341,9 @@ SERVICE_ACCOUNT = "/v1/projects/<project>/serviceAccounts/<account>"
 IAM: dict[tuple[str, str], Check] = {
     ("GET", "/v1/roles/<role_id>"): Check("iam.roles.get", (), _nothing, "none for a predefined role"),
     ("GET", "/v1/roles"): Check("iam.roles.list", (), _roles_list, "`iam.roles.list` on `parent` when given"),
+    ("POST", "/v1/permissions:queryTestablePermissions"): Check(
+        "iam.permissions.queryTestablePermissions", (), _nothing
+    ),
     **_role_methods("/v1/projects/<project>", _project("project"), "projects"),
     **_role_methods("/v1/organizations/<org_id>", _organization, "organizations"),
     **_run_iam_methods(V2, "v2"),

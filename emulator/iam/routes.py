@@ -30,6 +30,10 @@ def list_predefined_roles(api: IamApi) -> Any:
     return api.list_roles(arg("parent"), request.args)
 
 
+def query_testable_permissions(api: IamApi) -> Any:
+    return api.testable_permissions(request_json())
+
+
 def _parent(project: str | None, org_id: str | None) -> str:
     return f"projects/{project}" if project is not None else f"organizations/{org_id}"
 
@@ -130,6 +134,7 @@ TABLE = RouteTable(
     (
         Route("GET", "/v1/roles/<role_id>", get_predefined_role),
         Route("GET", "/v1/roles", list_predefined_roles),
+        Route("POST", "/v1/permissions:queryTestablePermissions", query_testable_permissions),
         *_role_routes("/v1/projects/<project>"),
         *_role_routes("/v1/organizations/<org_id>"),
         Route("POST", f"{SERVICE_ACCOUNT}:getIamPolicy", get_account_policy),

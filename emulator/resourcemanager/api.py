@@ -313,7 +313,7 @@ class ResourceManagerApi:
         self, prefix: str, seed: str, metadata: dict[str, Any], response_type: str, response: dict[str, Any]
     ) -> dict[str, Any]:
         digits = str(int(hashlib.sha256(f"{prefix}/{seed}/{len(self.operations)}".encode()).hexdigest(), 16))[:19]
-        op = {
+        op: dict[str, Any] = {
             "name": f"operations/{prefix}.{digits}",
             "done": True,
             "metadata": metadata,
