@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from .needs import ACT_AS, Check
 from .permissions_compute import CHECKS as COMPUTE
-from .permissions_others import EVENTARC, IAM, LOGGING, RESOURCE_MANAGER
+from .permissions_others import EVENTARC, IAM, LOGGING, RESOURCE_MANAGER, SERVICE_USAGE
 from .permissions_run import CHECKS as RUN
 from .roles import PREDEFINED
 
-CHECKS: dict[tuple[str, str], Check] = {**RUN, **COMPUTE, **LOGGING, **EVENTARC, **RESOURCE_MANAGER, **IAM}
+CHECKS: dict[tuple[str, str], Check] = {
+    **RUN,
+    **COMPUTE,
+    **LOGGING,
+    **EVENTARC,
+    **RESOURCE_MANAGER,
+    **IAM,
+    **SERVICE_USAGE,
+}
 
 _USES = (
     "compute.backendServices.use",

@@ -225,4 +225,18 @@ CHECKS: dict[tuple[str, str], Check] = {
     **_collection(GLOBAL, "backendBuckets", "compute.backendBuckets", _plain("list", "insert", "get", "delete")),
     **_operations(GLOBAL, "compute.globalOperations"),
     **_operations(REGIONAL, "compute.regionOperations"),
+    **{
+        ("GET", f"{PREFIX}/aggregated/{collection}"): Check(
+            f"compute.{collection}.aggregatedList", (permission,), _list(permission),
+            source="inferred (an aggregated list needs the collection's list permission)",
+        )
+        for collection, permission in (
+            ("backendBuckets", "compute.backendBuckets.list"),
+            ("backendServices", "compute.backendServices.list"),
+            ("networkEndpointGroups", "compute.networkEndpointGroups.list"),
+            ("operations", "compute.globalOperations.list"),
+            ("securityPolicies", "compute.securityPolicies.list"),
+            ("urlMaps", "compute.urlMaps.list"),
+        )
+    },
 }  # fmt: skip

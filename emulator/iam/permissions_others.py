@@ -338,6 +338,35 @@ def _run_iam_methods(prefix: str, version: str) -> dict[tuple[str, str], Check]:
 
 SERVICE_ACCOUNT = "/v1/projects/<project>/serviceAccounts/<account>"
 
+
+def _service_usage(permission: str) -> Needs:
+    def needs(ctx: Ctx) -> list[Need]:
+        project = ctx.args.get("project")
+        if not project:
+            return []  # an operation named alone: gcloud polls what it just started
+        return [Need(permission, project_scope(project), rpc_denied(permission, f"projects/{project}"))]
+
+    return needs
+
+
+SERVICE_USAGE: dict[tuple[str, str], Check] = {
+    ("GET", "/v1/projects/<project>/services/<service>"): Check(
+        "serviceusage.services.get", ("serviceusage.services.get",), _service_usage("serviceusage.services.get")
+    ),
+    ("GET", "/v1/projects/<project>/services:batchGet"): Check(
+        "serviceusage.services.batchGet", ("serviceusage.services.get",), _service_usage("serviceusage.services.get")
+    ),
+    ("POST", "/v1/projects/<project>/services/<service>"): Check(
+        "serviceusage.services.enable", ("serviceusage.services.enable",),
+        _service_usage("serviceusage.services.enable"), "`enable` or `disable`, by the method's verb",
+    ),
+    ("POST", "/v1/projects/<project>/services:batchEnable"): Check(
+        "serviceusage.services.batchEnable", ("serviceusage.services.enable",),
+        _service_usage("serviceusage.services.enable"),
+    ),
+    ("GET", "/v1/operations/<name>"): Check("serviceusage.operations.get", (), _nothing),
+}  # fmt: skip
+
 IAM: dict[tuple[str, str], Check] = {
     ("GET", "/v1/roles/<role_id>"): Check("iam.roles.get", (), _nothing, "none for a predefined role"),
     ("GET", "/v1/roles"): Check("iam.roles.list", (), _roles_list, "`iam.roles.list` on `parent` when given"),

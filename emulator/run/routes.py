@@ -114,14 +114,6 @@ def get_v1_service_in_location(api: RunApi, project: str, location: str, name: s
     return v1.get_in_location(api, project, location, name)
 
 
-def v1_service_verb(api: RunApi, project: str, location: str, name: str) -> Any:
-    """`services/S:testIamPermissions` (the only custom method of v1 services the emulator serves)."""
-    name, _, verb = name.partition(":")
-    if verb != "testIamPermissions":
-        raise ApiError(501, f"Method '{verb or 'POST'}' is not implemented by the emulator.", status="UNIMPLEMENTED")
-    return v1.test_iam_permissions(api, project, location, name, request_json())
-
-
 def get_v1_service(api: RunApi, namespace: str, name: str) -> Any:
     return v1.get(api, namespace, name)
 
@@ -169,7 +161,6 @@ TABLE = RouteTable(
         Route("DELETE", f"{V1_NAMESPACE}/services/<name>", delete_v1_service),
         Route("GET", f"{V1_LOCATION}/services", list_v1_services_in_location),
         Route("GET", f"{V1_LOCATION}/services/<name>", get_v1_service_in_location),
-        Route("POST", f"{V1_LOCATION}/services/<name>", v1_service_verb),  # `<name>:testIamPermissions`
         Route("GET", f"{V1_NAMESPACE}/revisions", list_v1_revisions),
         Route("GET", f"{V1_NAMESPACE}/revisions/<name>", get_v1_revision),
     ),

@@ -77,12 +77,15 @@ def create_service(
     annotations: dict[str, str] | None = None,
     region: str = REGION,
     principal: str = "alice@example.com",
+    public: bool = True,
 ) -> run_v2.Service:
-    """Deploy a service with google-cloud-run (the v2 API), as a developer or Terraform would."""
+    """Deploy a service with google-cloud-run (the v2 API), as a developer or Terraform would. `public`: anyone
+    may invoke it (`invokerIamDisabled`, gcloud's `--no-invoker-iam-check`), so a route to it is reachable."""
     service = run_v2.Service(
-        ingress=run_v2.IngressTraffic[ingress],
+        ingress=getattr(run_v2.IngressTraffic, ingress),
         labels=labels or {},
         annotations=annotations or {},
+        invoker_iam_disabled=public,
         template=run_v2.RevisionTemplate(
             containers=[run_v2.Container(image="us-docker.pkg.dev/cloudrun/container/hello")]
         ),

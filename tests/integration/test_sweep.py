@@ -49,6 +49,7 @@ def deploy(emulator: EmulatorServer, name: str, labels: dict[str, str], region: 
     service = run_v2.Service(
         labels=labels,
         ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
+        invoker_iam_disabled=True,  # anyone may invoke it: its route is reachable
         template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="x")]),
     )
     clients.run_services(emulator.url).create_service(
