@@ -18,13 +18,15 @@ from .errors import ApiError
 from .eventarc.routes import TABLE as EVENTARC_ROUTES
 from .http import json_response, principal
 from .logging.routes import TABLE as LOGGING_ROUTES
+from .pubsub.routes import TABLE as PUBSUB_ROUTES
 from .resourcemanager.routes import TABLE as RESOURCE_MANAGER_ROUTES
 from .routing import RouteTable
 from .run.routes import TABLE as RUN_ROUTES
 from .state import Emulator
 
 ROUTE_TABLES: dict[str, RouteTable] = {
-    t.name: t for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, RESOURCE_MANAGER_ROUTES)
+    t.name: t
+    for t in (RUN_ROUTES, COMPUTE_ROUTES, LOGGING_ROUTES, EVENTARC_ROUTES, RESOURCE_MANAGER_ROUTES, PUBSUB_ROUTES)
 }
 
 __all__ = ["CONTROL_PREFIX", "ROUTE_TABLES", "create_app"]

@@ -8,6 +8,7 @@ from .audit import AdminActivity
 from .compute.api import ComputeApi
 from .eventarc.api import EventarcApi
 from .logging.api import LoggingApi
+from .pubsub.api import PubSubApi
 from .resourcemanager.api import ResourceManagerApi
 from .run.api import RunApi
 from .runtime import Runtime
@@ -35,7 +36,9 @@ class Emulator(Runtime):
         self.logging = LoggingApi(self)
         self.eventarc = EventarcApi(self)
         self.resource_manager = ResourceManagerApi(self)
-        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager]
+        self.pubsub = PubSubApi(self)
+        self.eventarc.pubsub = self.pubsub
+        self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager, self.pubsub]
 
     def record_admin_activity(self, activity: AdminActivity) -> None:
         """Write the Admin Activity audit entry of a Cloud Run write and deliver it to matching triggers."""
@@ -59,6 +62,7 @@ class Emulator(Runtime):
     def close(self) -> None:
         self.scheduler.close()
         self.eventarc.close()
+        self.pubsub.close()
 
 
 __all__ = ["Api", "Emulator", "Settings", "UrlMapLimits"]

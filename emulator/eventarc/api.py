@@ -10,7 +10,7 @@ import copy
 import secrets
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import monotonic, now, rfc3339
 from ..errors import ApiError, invalid
@@ -20,6 +20,9 @@ from .cloudevent import binary_request, event_attributes, event_locations
 from .delivery import Dispatcher
 from .matching import filters_match, location_matches
 from .triggers import TRIGGER_TYPE, build_trigger, check_location, check_trigger_id, not_found
+
+if TYPE_CHECKING:
+    from ..pubsub.api import PubSubApi
 
 OPERATION_METADATA_TYPE = "type.googleapis.com/google.cloud.eventarc.v1.OperationMetadata"
 _ORDER_KEYS = {
@@ -41,6 +44,7 @@ class EventarcApi:
         self._triggers: dict[str, dict[str, Any]] = {}
         self._operations: dict[str, dict[str, Any]] = {}
         self.dispatcher = Dispatcher(lambda: self.emu.settings)
+        self.pubsub: PubSubApi | None = None  # set by the emulator: Pub/Sub triggers' transport
 
     # ------------------------------------------------------------------------------------------ the emulator seam
 
@@ -82,11 +86,21 @@ class EventarcApi:
 
     def drain(self, timeout: float | None) -> bool:
         """Wait until every event is delivered or dropped, those still to be written included (the last audit
-        entries of operations still running, `runtime.scheduler`); False if `timeout` passed first."""
+        entries of operations still running, `runtime.scheduler`) and Pub/Sub's pushes (Eventarc's transport, and
+        what log sinks publish); False if `timeout` passed first."""
         deadline = None if timeout is None else monotonic() + timeout
-        if not self.emu.scheduler.wait_idle(timeout):
-            return False
-        return self.dispatcher.drain(None if deadline is None else max(0.0, deadline - monotonic()))
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - monotonic())
+
+        waits = [self.emu.scheduler.wait_idle, self.dispatcher.drain]
+        if self.pubsub is not None:
+            waits.append(self.pubsub.drain)
+        while True:  # one quiet pass over all of them: a push may cause a write that schedules or queues more
+            if not all(wait(left()) for wait in waits):
+                return False
+            if all(wait(0) for wait in waits):
+                return True
 
     def close(self) -> None:
         self.dispatcher.close()

@@ -54,6 +54,7 @@ API_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "logging": ("logging.v2",),
     "eventarc": ("eventarc.v1",),
     "resourcemanager": ("cloudresourcemanager.v1", "cloudresourcemanager.v2", "cloudresourcemanager.v3"),
+    "pubsub": ("pubsub.v1",),
 }
 # Proto packages whose messages a document describes, to check `Any` values by their `@type`.
 DOCUMENT_PACKAGES: dict[str, str] = {
@@ -789,12 +790,41 @@ def drive_resource_manager(emulator: EmulatorServer, endpoint: str) -> None:
     v1.organizations().search(body={}).execute()
 
 
+def drive_pubsub(emulator: EmulatorServer, endpoint: str) -> None:
+    ps = _build("pubsub", "v1", endpoint)
+    topics, subscriptions = ps.projects().topics(), ps.projects().subscriptions()
+    topic = f"projects/{PROJECT}/topics/events"
+    topics.create(name=topic, body={"labels": {"team": "web"}}).execute()
+    topics.get(topic=topic).execute()
+    topics.list(project=f"projects/{PROJECT}").execute()
+    topics.getIamPolicy(resource=topic).execute()
+    binding = {"role": "roles/pubsub.publisher", "members": ["serviceAccount:w@p.iam.gserviceaccount.com"]}
+    topics.setIamPolicy(resource=topic, body={"policy": {"bindings": [binding]}}).execute()
+    topics.getIamPolicy(resource=topic).execute()
+    topics.testIamPermissions(resource=topic, body={"permissions": ["pubsub.topics.publish"]}).execute()
+    reader = f"projects/{PROJECT}/subscriptions/reader"
+    subscriptions.create(name=reader, body={"topic": topic, "ackDeadlineSeconds": 30}).execute()
+    push = {"topic": topic, "pushConfig": {"pushEndpoint": "http://127.0.0.1:9/push"}}
+    subscriptions.create(name=f"projects/{PROJECT}/subscriptions/pusher", body=push).execute()
+    subscriptions.get(subscription=reader).execute()
+    subscriptions.list(project=f"projects/{PROJECT}").execute()
+    topics.subscriptions().list(topic=topic).execute()
+    topics.publish(topic=topic, body={"messages": [{"data": "aGk=", "attributes": {"k": "v"}}]}).execute()
+    pulled = subscriptions.pull(subscription=reader, body={"maxMessages": 5}).execute()
+    ack_ids = [m["ackId"] for m in pulled["receivedMessages"]]
+    subscriptions.acknowledge(subscription=reader, body={"ackIds": ack_ids}).execute()
+    subscriptions.pull(subscription=reader, body={"maxMessages": 5}).execute()
+    subscriptions.delete(subscription=reader).execute()
+    topics.delete(topic=topic).execute()
+
+
 SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "run": drive_run,
     "compute": drive_compute,
     "logging": drive_logging,
     "eventarc": drive_eventarc,
     "resourcemanager": drive_resource_manager,
+    "pubsub": drive_pubsub,
 }
 
 

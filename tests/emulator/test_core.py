@@ -14,7 +14,7 @@ from emulator.paging import page
 
 def test_health_lists_every_api(emulator: EmulatorServer) -> None:
     body = requests.get(f"{emulator.url}/_emulator/health", timeout=5).json()
-    assert body == {"status": "ok", "apis": ["run", "compute", "logging", "eventarc", "resourcemanager"]}
+    assert body == {"status": "ok", "apis": ["run", "compute", "logging", "eventarc", "resourcemanager", "pubsub"]}
 
 
 def test_absolute_form_request_is_routed_by_path(emulator: EmulatorServer) -> None:
