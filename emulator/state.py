@@ -38,6 +38,7 @@ class Emulator(Runtime):
         self.resource_manager = ResourceManagerApi(self)
         self.pubsub = PubSubApi(self)
         self.eventarc.pubsub = self.pubsub
+        self.logging.sinks.connect(self.resource_manager, self.pubsub)
         self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager, self.pubsub]
 
     def record_admin_activity(self, activity: AdminActivity) -> None:

@@ -15,6 +15,7 @@ from ..runtime import Runtime
 from .audit_entry import build_audit_entry
 from .entries import EntryError, check_log_name, prepare
 from .query import FilterError, compile_filter
+from .sinks import LogSinks
 from .store import LogStore
 
 MAX_FILTER_LENGTH = 20_000  # ListLogEntriesRequest.filter, logging.v2 discovery document
@@ -39,20 +40,22 @@ class LoggingApi:
     def __init__(self, emu: Runtime) -> None:
         self.emu = emu
         self.store = LogStore()
+        self.sinks = LogSinks()  # exports every entry stored below (the emulator connects it to Pub/Sub)
 
     # ------------------------------------------------------------------------------------------ the emulator seam
 
     def append_audit_entry(self, activity: AdminActivity) -> dict[str, Any]:
         """Store the Admin Activity entry of a Cloud Run write and return it (LogEntry JSON)."""
         entry = build_audit_entry(activity, now())
-        self.store.add([entry])
+        self.sinks.export(self.store.add([entry]))
         return copy.deepcopy(entry)  # the stored entry is never mutated, whatever the caller does with this one
 
     def reset(self) -> None:
         self.store.clear()
+        self.sinks.reset()
 
     def snapshot(self) -> dict[str, Any]:
-        return {"entries": copy.deepcopy(self.store.all())}
+        return {"entries": copy.deepcopy(self.store.all()), **self.sinks.snapshot()}
 
     # ------------------------------------------------------------------------------------------ the REST surface
 
@@ -83,7 +86,7 @@ class LoggingApi:
             except EntryError as exc:
                 errors[str(index)] = {"code": 3, "message": str(exc)}
         if not dry_run and (partial or not errors):
-            self.store.add(prepared)
+            self.sinks.export(self.store.add(prepared))
         if errors:
             first = next(iter(errors.values()))["message"]
             detail = {"@type": PARTIAL_ERRORS_TYPE, "logEntryErrors": errors}

@@ -718,6 +718,23 @@ def drive_logging(emulator: EmulatorServer, endpoint: str) -> None:
     logs = _build("logging", "v2", endpoint).projects().logs()
     logs.list(parent=f"projects/{PROJECT}").execute()
     logger.delete()
+    # Sinks: a project sink with google-cloud-logging, an aggregated organization sink with googleapiclient.
+    destination = f"pubsub.googleapis.com/projects/{PROJECT}/topics/audit"
+    sink = client.sink("errors", filter_="severity>=ERROR", destination=destination)
+    sink.create(unique_writer_identity=True)
+    sink.reload()
+    sink.update()
+    list(client.list_sinks())
+    org = emulator.emulator.resource_manager.add_org("123456789012", "example.com").name
+    org_sinks = _build("logging", "v2", endpoint).organizations().sinks()
+    body = {"name": "org-audit", "destination": destination, "includeChildren": True, "filter": "severity>=ERROR"}
+    body["exclusions"] = [{"name": "no-debug", "filter": "severity=DEBUG", "description": "noise"}]
+    org_sinks.create(parent=org, body=body).execute()
+    org_sinks.patch(sinkName=f"{org}/sinks/org-audit", updateMask="disabled", body={"disabled": True}).execute()
+    org_sinks.get(sinkName=f"{org}/sinks/org-audit").execute()
+    org_sinks.list(parent=org).execute()
+    org_sinks.delete(sinkName=f"{org}/sinks/org-audit").execute()
+    sink.delete()
 
 
 def drive_eventarc(emulator: EmulatorServer, endpoint: str) -> None:
