@@ -37,7 +37,7 @@ class Emulator(Runtime):
         self.eventarc = EventarcApi(self)
         self.resource_manager = ResourceManagerApi(self)
         self.pubsub = PubSubApi(self)
-        self.eventarc.pubsub = self.pubsub
+        self.eventarc.transport.pubsub = self.pubsub
         self.logging.sinks.connect(self.resource_manager, self.pubsub)
         self.apis: list[Api] = [self.run, self.compute, self.logging, self.eventarc, self.resource_manager, self.pubsub]
 

@@ -10,7 +10,7 @@ import copy
 import secrets
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..clock import monotonic, now, rfc3339
 from ..errors import ApiError, invalid
@@ -19,10 +19,8 @@ from ..runtime import Runtime
 from .cloudevent import binary_request, event_attributes, event_locations
 from .delivery import Dispatcher
 from .matching import filters_match, location_matches
+from .pubsub_triggers import PubSubTransport, is_pubsub_trigger
 from .triggers import TRIGGER_TYPE, build_trigger, check_location, check_trigger_id, not_found
-
-if TYPE_CHECKING:
-    from ..pubsub.api import PubSubApi
 
 OPERATION_METADATA_TYPE = "type.googleapis.com/google.cloud.eventarc.v1.OperationMetadata"
 _ORDER_KEYS = {
@@ -44,7 +42,7 @@ class EventarcApi:
         self._triggers: dict[str, dict[str, Any]] = {}
         self._operations: dict[str, dict[str, Any]] = {}
         self.dispatcher = Dispatcher(lambda: self.emu.settings)
-        self.pubsub: PubSubApi | None = None  # set by the emulator: Pub/Sub triggers' transport
+        self.transport = PubSubTransport()  # Pub/Sub triggers' topics and subscriptions; the emulator connects it
 
     # ------------------------------------------------------------------------------------------ the emulator seam
 
@@ -94,8 +92,8 @@ class EventarcApi:
             return None if deadline is None else max(0.0, deadline - monotonic())
 
         waits = [self.emu.scheduler.wait_idle, self.dispatcher.drain]
-        if self.pubsub is not None:
-            waits.append(self.pubsub.drain)
+        if self.transport.pubsub is not None:
+            waits.append(self.transport.pubsub.drain)
         while True:  # one quiet pass over all of them: a push may cause a write that schedules or queues more
             if not all(wait(left()) for wait in waits):
                 return False
@@ -110,6 +108,7 @@ class EventarcApi:
             self._triggers.clear()
             self._operations.clear()
         self.dispatcher.reset()
+        self.transport.reset()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -129,12 +128,22 @@ class EventarcApi:
         check_location(location)
         trigger_id = check_trigger_id(trigger_id)
         trigger = build_trigger(project, location, trigger_id, body, rfc3339(now()))
+        pubsub = is_pubsub_trigger(trigger)
+        if pubsub:
+            self.transport.prepare(trigger, body)
         if validate_only:
             return self._operation(project, location, "create", trigger, store=False)
         with self._lock:
             if trigger["name"] in self._triggers:
                 raise ApiError(409, f"Resource '{trigger['name']}' already exists")
             self._triggers[trigger["name"]] = trigger
+        if pubsub:
+            try:
+                self.transport.provision(trigger, body)
+            except ApiError:
+                with self._lock:
+                    self._triggers.pop(trigger["name"], None)
+                raise
         return self._operation(project, location, "create", trigger)
 
     def get_trigger(self, project: str, location: str, trigger_id: str) -> dict[str, Any]:
@@ -196,6 +205,8 @@ class EventarcApi:
                 del self._triggers[name]
         if trigger is None and not allow_missing:
             raise not_found(name)
+        if trigger is not None and not validate_only and is_pubsub_trigger(trigger):
+            self.transport.deprovision(trigger)
         return self._operation(project, location, "delete", trigger, target=name, store=not validate_only)
 
     def _operation(

@@ -780,6 +780,18 @@ def drive_eventarc(emulator: EmulatorServer, endpoint: str) -> None:
     deleted = triggers.delete(name=f"{parent}/triggers/on-replace").execute()
     eventarc.projects().locations().operations().get(name=deleted["name"]).execute()
     triggers.delete(name=f"{parent}/triggers/on-any-service").execute()
+    emulator.emulator.pubsub.ensure_topic(f"projects/{PROJECT}/topics/org-audit")
+    on_messages = triggers.create(
+        parent=parent,
+        triggerId="on-messages",
+        body={
+            "eventFilters": [{"attribute": "type", "value": "google.cloud.pubsub.topic.v1.messagePublished"}],
+            "destination": {"httpEndpoint": {"uri": "http://127.0.0.1:9/events"}},
+            "transport": {"pubsub": {"topic": f"projects/{PROJECT}/topics/org-audit"}},
+        },
+    ).execute()
+    triggers.get(name=on_messages["response"]["name"]).execute()
+    triggers.delete(name=on_messages["response"]["name"]).execute()
 
 
 def drive_resource_manager(emulator: EmulatorServer, endpoint: str) -> None:
