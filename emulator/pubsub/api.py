@@ -27,7 +27,7 @@ from .names import (
     topic_name,
 )
 from .push import PushQueue
-from .subscriptions import Subscription, Wrap, build_subscription
+from .subscriptions import Subscription, Wrap, build_subscription, check_lease_seconds
 
 # Writable Topic fields (pubsub.v1 discovery document) stored as given; the others are refused or ignored.
 _TOPIC_STORED = ("labels", "messageRetentionDuration", "kmsKeyName", "messageStoragePolicy", "schemaSettings")
@@ -251,6 +251,15 @@ class PubSubApi:
             raise invalid("ack_ids is required: at least one ack ID")
         with self._lock:
             self._subscription(project, subscription_id).acknowledge(ack_ids)
+        return {}
+
+    def modify_ack_deadline(self, project: str, subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        ack_ids = body.get("ackIds")
+        if not isinstance(ack_ids, list) or not ack_ids:
+            raise invalid("ack_ids is required: at least one ack ID")
+        seconds = check_lease_seconds(body.get("ackDeadlineSeconds", 0))
+        with self._lock:
+            self._subscription(project, subscription_id).modify_ack_deadline(ack_ids, seconds)
         return {}
 
     # ------------------------------------------------------------------------------------------ internals

@@ -80,6 +80,10 @@ def acknowledge(api: PubSubApi, project: str, subscription: str) -> Any:
     return api.acknowledge(project, subscription, request_json())
 
 
+def modify_ack_deadline(api: PubSubApi, project: str, subscription: str) -> Any:
+    return api.modify_ack_deadline(project, subscription, request_json())
+
+
 TABLE = RouteTable(
     "pubsub",
     (
@@ -98,6 +102,7 @@ TABLE = RouteTable(
         Route("GET", "/v1/projects/<project>/subscriptions", list_subscriptions),
         Route("POST", f"{SUBSCRIPTION}:pull", pull),
         Route("POST", f"{SUBSCRIPTION}:acknowledge", acknowledge),
+        Route("POST", f"{SUBSCRIPTION}:modifyAckDeadline", modify_ack_deadline),
     ),
     converters={"pubsub_id": PubSubIdConverter},
 )

@@ -90,17 +90,47 @@ class Subscription:
             received.append({"ackId": ack_id, "message": message.to_json()})
         return received
 
-    def acknowledge(self, ack_ids: list[str]) -> None:
+    def _check_ack_ids(self, ack_ids: list[str]) -> None:
         prefix = self.name.rsplit("/", 1)[-1] + ":"
         for ack_id in ack_ids:
             if not isinstance(ack_id, str) or not ack_id.startswith(prefix):
                 raise invalid(f"You have passed an invalid ack ID to the service (ack_id={ack_id}).")
+
+    def acknowledge(self, ack_ids: list[str]) -> None:
+        self._check_ack_ids(ack_ids)
         for ack_id in ack_ids:
             self.leases.pop(ack_id, None)  # an expired or repeated ack id is accepted and does nothing
+
+    def modify_ack_deadline(self, ack_ids: list[str], seconds: int) -> None:
+        """Extend the leases by `seconds` from now; 0 hands the messages back at once (a nack)."""
+        self._check_ack_ids(ack_ids)
+        self._expire_leases()
+        for ack_id in ack_ids:
+            lease = self.leases.pop(ack_id, None)
+            if lease is None:
+                continue
+            if seconds == 0:
+                self.backlog.appendleft(lease[0])
+            else:
+                self.leases[ack_id] = (lease[0], monotonic() + seconds)
 
     def counts(self) -> dict[str, int]:
         self._expire_leases()
         return {"backlog": len(self.backlog), "outstanding": len(self.leases)}
+
+
+def check_lease_seconds(value: Any) -> int:
+    """modifyAckDeadline's ackDeadlineSeconds: 0 (nack) to 600."""
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        raise invalid(f"Invalid value at 'ack_deadline_seconds' (TYPE_INT32), {value!r}") from None
+    if not 0 <= seconds <= MAX_ACK_DEADLINE_S:
+        raise invalid(
+            f"The value for ack_deadline_seconds is out of range. Valid values are in the range [0, "
+            f"{MAX_ACK_DEADLINE_S}]. You passed {seconds} in the request."
+        )
+    return seconds
 
 
 def check_ack_deadline(value: Any) -> int:

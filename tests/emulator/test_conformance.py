@@ -841,6 +841,7 @@ def drive_pubsub(emulator: EmulatorServer, endpoint: str) -> None:
     topics.publish(topic=topic, body={"messages": [{"data": "aGk=", "attributes": {"k": "v"}}]}).execute()
     pulled = subscriptions.pull(subscription=reader, body={"maxMessages": 5}).execute()
     ack_ids = [m["ackId"] for m in pulled["receivedMessages"]]
+    subscriptions.modifyAckDeadline(subscription=reader, body={"ackIds": ack_ids, "ackDeadlineSeconds": 60}).execute()
     subscriptions.acknowledge(subscription=reader, body={"ackIds": ack_ids}).execute()
     subscriptions.pull(subscription=reader, body={"maxMessages": 5}).execute()
     subscriptions.delete(subscription=reader).execute()

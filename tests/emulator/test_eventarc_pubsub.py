@@ -159,6 +159,21 @@ def test_retry_policy_max_attempts_one_is_honoured(
     assert (attempt["status"], attempt["outcome"]) == (500, "dropped")
 
 
+def test_destinations_other_than_http_are_recorded_not_pushed(
+    emulator: EmulatorServer, clients: tuple[Any, Any], receiver: Receiver
+) -> None:
+    eventarc, pubsub = clients
+    pubsub.projects().topics().create(name=TOPIC, body={}).execute()
+    create_trigger(
+        eventarc, "to-run", receiver.uri, destination={"cloudRun": {"service": "sync", "region": "us-central1"}}
+    )
+    message_id = publish(pubsub, b"nowhere to go")
+    drain(emulator)
+    (record,) = emulator.emulator.snapshot()["pubsub"]["deliveries"]["attempts"]
+    assert (record["messageId"], record["outcome"]) == (message_id, "not_delivered")
+    assert "cloudRun is not emulated" in record["reason"] and receiver.received == []
+
+
 def test_org_sink_to_topic_to_pubsub_trigger_end_to_end(
     emulator: EmulatorServer, clients: tuple[Any, Any], receiver: Receiver
 ) -> None:

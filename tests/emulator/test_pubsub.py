@@ -180,6 +180,27 @@ def test_publish_pull_acknowledge_round_trips_bytes(ps: Any) -> None:
     assert status_of(subs.acknowledge(subscription=reader, body={"ackIds": ["bogus"]})) == (400, "INVALID_ARGUMENT")
 
 
+def test_modify_ack_deadline_zero_hands_a_message_back(ps: Any) -> None:
+    ps.projects().topics().create(name=TOPIC, body={}).execute()
+    subs = ps.projects().subscriptions()
+    reader = f"projects/{P}/subscriptions/reader"
+    subs.create(name=reader, body={"topic": TOPIC}).execute()
+    message_id = publish(ps, b"nack me")
+    (first,) = subs.pull(subscription=reader, body={"maxMessages": 5}).execute()["receivedMessages"]
+    assert (
+        subs.modifyAckDeadline(
+            subscription=reader, body={"ackIds": [first["ackId"]], "ackDeadlineSeconds": 60}
+        ).execute()
+        == {}
+    )
+    assert subs.pull(subscription=reader, body={"maxMessages": 5}).execute() == {}  # extended, still leased
+    subs.modifyAckDeadline(subscription=reader, body={"ackIds": [first["ackId"]], "ackDeadlineSeconds": 0}).execute()
+    (again,) = subs.pull(subscription=reader, body={"maxMessages": 5}).execute()["receivedMessages"]
+    assert again["message"]["messageId"] == message_id and again["ackId"] != first["ackId"]
+    call = subs.modifyAckDeadline(subscription=reader, body={"ackIds": [again["ackId"]], "ackDeadlineSeconds": 601})
+    assert status_of(call) == (400, "INVALID_ARGUMENT")
+
+
 def test_only_subscriptions_that_exist_receive_a_message(ps: Any) -> None:
     ps.projects().topics().create(name=TOPIC, body={}).execute()
     publish(ps, b"before")
