@@ -82,7 +82,7 @@ class Subscription:
 
     def pull(self, max_messages: int, ack_ids: itertools.count[int]) -> list[dict[str, Any]]:
         self._expire_leases()
-        received = []
+        received: list[dict[str, Any]] = []
         while self.backlog and len(received) < max_messages:
             message = self.backlog.popleft()
             ack_id = f"{self.name.rsplit('/', 1)[-1]}:{next(ack_ids)}"
