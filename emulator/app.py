@@ -20,6 +20,7 @@ from .http import json_response, principal
 from .iam.enforce import authorize_request
 from .iam.routes import TABLE as IAM_ROUTES
 from .logging.routes import TABLE as LOGGING_ROUTES
+from .pubsub.routes import TABLE as PUBSUB_ROUTES
 from .resourcemanager.routes import TABLE as RESOURCE_MANAGER_ROUTES
 from .routing import RouteTable
 from .run.routes import TABLE as RUN_ROUTES
@@ -36,6 +37,7 @@ ROUTE_TABLES: dict[str, RouteTable] = {
         RESOURCE_MANAGER_ROUTES,
         IAM_ROUTES,
         SERVICEUSAGE_ROUTES,
+        PUBSUB_ROUTES,
     )
 }
 

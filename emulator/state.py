@@ -10,6 +10,7 @@ from .eventarc.api import EventarcApi
 from .iam.api import IamApi
 from .iam.needs import RunService
 from .logging.api import LoggingApi
+from .pubsub.api import PubSubApi
 from .resourcemanager.api import ResourceManagerApi
 from .resourcemanager.hierarchy import Hierarchy
 from .run.api import RunApi
@@ -42,6 +43,9 @@ class Emulator(Runtime):
         self.iam = IamApi(self, hierarchy, self._run_service)
         self.resource_manager = ResourceManagerApi(self, hierarchy, self.iam)
         self.serviceusage = ServiceUsageApi(self)
+        self.pubsub = PubSubApi(self)
+        self.eventarc.transport.pubsub = self.pubsub
+        self.logging.sinks.connect(self.resource_manager, self.pubsub)
         self.apis: list[Api] = [
             self.run,
             self.compute,
@@ -50,6 +54,7 @@ class Emulator(Runtime):
             self.resource_manager,
             self.iam,
             self.serviceusage,
+            self.pubsub,
         ]
 
     def _run_service(self, project: str, region: str | None, name: str) -> RunService | None:
@@ -88,6 +93,7 @@ class Emulator(Runtime):
     def close(self) -> None:
         self.scheduler.close()
         self.eventarc.close()
+        self.pubsub.close()
 
 
 __all__ = ["Api", "Emulator", "Settings", "UrlMapLimits"]

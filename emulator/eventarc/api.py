@@ -19,6 +19,7 @@ from ..runtime import Runtime
 from .cloudevent import binary_request, event_attributes, event_locations
 from .delivery import Dispatcher
 from .matching import filters_match, location_matches
+from .pubsub_triggers import PubSubTransport, is_pubsub_trigger
 from .triggers import TRIGGER_TYPE, build_trigger, check_location, check_trigger_id, not_found
 
 OPERATION_METADATA_TYPE = "type.googleapis.com/google.cloud.eventarc.v1.OperationMetadata"
@@ -41,6 +42,7 @@ class EventarcApi:
         self._triggers: dict[str, dict[str, Any]] = {}
         self._operations: dict[str, dict[str, Any]] = {}
         self.dispatcher = Dispatcher(lambda: self.emu.settings)
+        self.transport = PubSubTransport()  # Pub/Sub triggers' topics and subscriptions; the emulator connects it
 
     # ------------------------------------------------------------------------------------------ the emulator seam
 
@@ -84,11 +86,21 @@ class EventarcApi:
 
     def drain(self, timeout: float | None) -> bool:
         """Wait until every event is delivered or dropped, those still to be written included (the last audit
-        entries of operations still running, `runtime.scheduler`); False if `timeout` passed first."""
+        entries of operations still running, `runtime.scheduler`) and Pub/Sub's pushes (Eventarc's transport, and
+        what log sinks publish); False if `timeout` passed first."""
         deadline = None if timeout is None else monotonic() + timeout
-        if not self.emu.scheduler.wait_idle(timeout):
-            return False
-        return self.dispatcher.drain(None if deadline is None else max(0.0, deadline - monotonic()))
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - monotonic())
+
+        waits = [self.emu.scheduler.wait_idle, self.dispatcher.drain]
+        if self.transport.pubsub is not None:
+            waits.append(self.transport.pubsub.drain)
+        while True:  # one quiet pass over all of them: a push may cause a write that schedules or queues more
+            if not all(wait(left()) for wait in waits):
+                return False
+            if all(wait(0) for wait in waits):
+                return True
 
     def close(self) -> None:
         self.dispatcher.close()
@@ -98,6 +110,7 @@ class EventarcApi:
             self._triggers.clear()
             self._operations.clear()
         self.dispatcher.reset()
+        self.transport.reset()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -117,12 +130,22 @@ class EventarcApi:
         check_location(location)
         trigger_id = check_trigger_id(trigger_id)
         trigger = build_trigger(project, location, trigger_id, body, rfc3339(now()))
+        pubsub = is_pubsub_trigger(trigger)
+        if pubsub:
+            self.transport.prepare(trigger, body)
         if validate_only:
             return self._operation(project, location, "create", trigger, store=False)
         with self._lock:
             if trigger["name"] in self._triggers:
                 raise ApiError(409, f"Resource '{trigger['name']}' already exists")
             self._triggers[trigger["name"]] = trigger
+        if pubsub:
+            try:
+                self.transport.provision(trigger, body)
+            except ApiError:
+                with self._lock:
+                    self._triggers.pop(trigger["name"], None)
+                raise
         return self._operation(project, location, "create", trigger)
 
     def get_trigger(self, project: str, location: str, trigger_id: str) -> dict[str, Any]:
@@ -184,6 +207,8 @@ class EventarcApi:
                 del self._triggers[name]
         if trigger is None and not allow_missing:
             raise not_found(name)
+        if trigger is not None and not validate_only and is_pubsub_trigger(trigger):
+            self.transport.deprovision(trigger)
         return self._operation(project, location, "delete", trigger, target=name, store=not validate_only)
 
     def _operation(

@@ -17,6 +17,7 @@ from ..runtime import Runtime
 from .audit_entry import build_audit_entry
 from .entries import EntryError, check_log_name, prepare
 from .query import FilterError, compile_filter
+from .sinks import LogSinks
 from .store import LogStore
 
 MAX_FILTER_LENGTH = 20_000  # ListLogEntriesRequest.filter, logging.v2 discovery document
@@ -44,6 +45,7 @@ class LoggingApi:
         self.store = LogStore()
         self._audit_lock = threading.Lock()
         self._last_audit = datetime.min.replace(tzinfo=UTC)  # kept across resets: time never goes back
+        self.sinks = LogSinks()  # exports every entry stored below (the emulator connects it to Pub/Sub)
 
     # ------------------------------------------------------------------------------------------ the emulator seam
 
@@ -57,14 +59,16 @@ class LoggingApi:
             timestamp = max(activity.time or now(), self._last_audit + AUDIT_TICK)
             self._last_audit = timestamp
             entry = build_audit_entry(activity, timestamp, max(now(), timestamp))
-            self.store.add([entry])
+            stored = self.store.add([entry])
+        self.sinks.export(stored)
         return copy.deepcopy(entry)  # the stored entry is never mutated, whatever the caller does with this one
 
     def reset(self) -> None:
         self.store.clear()
+        self.sinks.reset()
 
     def snapshot(self) -> dict[str, Any]:
-        return {"entries": copy.deepcopy(self.store.all())}
+        return {"entries": copy.deepcopy(self.store.all()), **self.sinks.snapshot()}
 
     # ------------------------------------------------------------------------------------------ the REST surface
 
@@ -95,7 +99,7 @@ class LoggingApi:
             except EntryError as exc:
                 errors[str(index)] = {"code": 3, "message": str(exc)}
         if not dry_run and (partial or not errors):
-            self.store.add(prepared)
+            self.sinks.export(self.store.add(prepared))
         if errors:
             first = next(iter(errors.values()))["message"]
             detail = {"@type": PARTIAL_ERRORS_TYPE, "logEntryErrors": errors}

@@ -7,6 +7,7 @@ from typing import Any
 from ..http import arg, request_json
 from ..routing import Route, RouteTable
 from .api import LoggingApi
+from .sinks_routes import ROUTES as SINK_ROUTES
 
 
 def write_entries(api: LoggingApi) -> Any:
@@ -33,5 +34,6 @@ TABLE = RouteTable(
         Route("POST", "/v2/entries:list", list_entries),
         Route("GET", "/v2/projects/<project>/logs", list_logs),
         Route("DELETE", "/v2/projects/<project>/logs/<path:log_id>", delete_log),
+        *SINK_ROUTES,
     ),
 )

@@ -30,7 +30,9 @@ class LogStore:
         self._keys: set[tuple[str, str, str]] = set()
         self._seq = 0
 
-    def add(self, entries: list[dict[str, Any]]) -> None:
+    def add(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store the entries; returns those stored (not the repeats of stored ones), for the sinks to export."""
+        added: list[dict[str, Any]] = []
         with self._lock:
             for entry in entries:
                 key = (entry["logName"], entry["timestamp"], entry["insertId"])
@@ -40,6 +42,8 @@ class LogStore:
                 self._seq += 1
                 nanos = parse_timestamp(entry["timestamp"]) or 0
                 self._entries.append(StoredEntry(self._seq, nanos, log_project(entry["logName"]), entry))
+                added.append(entry)
+        return added
 
     def query(
         self, projects: set[str], predicate: Callable[[dict[str, Any]], bool], *, descending: bool = False

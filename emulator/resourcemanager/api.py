@@ -67,6 +67,17 @@ class ResourceManagerApi:
         with self.emu.lock:
             return self.hierarchy.ancestors(project_id)
 
+    def exists(self, name: str) -> bool:
+        """Whether `organizations/N`, `folders/N` or `projects/P` is there (every project id is, implicitly)."""
+        with self.emu.lock:
+            return self.hierarchy.node(name) is not None
+
+    def project_number(self, project: str) -> str:
+        """The number of a project named by id (or by number)."""
+        with self.emu.lock:
+            found = self.hierarchy.project(project)
+            return found.number if found is not None else project
+
     def configure(self, body: Any) -> dict[str, Any]:
         """Apply a `POST /_emulator/hierarchy` body: organizations, then folders, then projects; all or nothing."""
         body = params.mapping(body, "", ("organizations", "folders", "projects"))

@@ -57,6 +57,7 @@ API_DOCUMENTS: dict[str, tuple[str, ...]] = {
     # iam.googleapis.com, and the IAM methods of Cloud Run services, whose policies the IAM API keeps.
     "iam": ("iam.v1", "run.v1", "run.v2"),
     "serviceusage": ("serviceusage.v1",),
+    "pubsub": ("pubsub.v1",),
 }
 # Proto packages whose messages a document describes, to check `Any` values by their `@type`.
 DOCUMENT_PACKAGES: dict[str, str] = {
@@ -744,6 +745,23 @@ def drive_logging(emulator: EmulatorServer, endpoint: str) -> None:
     logs = _build("logging", "v2", endpoint).projects().logs()
     logs.list(parent=f"projects/{PROJECT}").execute()
     logger.delete()
+    # Sinks: a project sink with google-cloud-logging, an aggregated organization sink with googleapiclient.
+    destination = f"pubsub.googleapis.com/projects/{PROJECT}/topics/audit"
+    sink = client.sink("errors", filter_="severity>=ERROR", destination=destination)
+    sink.create(unique_writer_identity=True)
+    sink.reload()
+    sink.update()
+    list(client.list_sinks())
+    org = emulator.emulator.resource_manager.add_org("123456789012", "example.com").name
+    org_sinks = _build("logging", "v2", endpoint).organizations().sinks()
+    body = {"name": "org-audit", "destination": destination, "includeChildren": True, "filter": "severity>=ERROR"}
+    body["exclusions"] = [{"name": "no-debug", "filter": "severity=DEBUG", "description": "noise"}]
+    org_sinks.create(parent=org, body=body).execute()
+    org_sinks.patch(sinkName=f"{org}/sinks/org-audit", updateMask="disabled", body={"disabled": True}).execute()
+    org_sinks.get(sinkName=f"{org}/sinks/org-audit").execute()
+    org_sinks.list(parent=org).execute()
+    org_sinks.delete(sinkName=f"{org}/sinks/org-audit").execute()
+    sink.delete()
 
 
 def drive_eventarc(emulator: EmulatorServer, endpoint: str) -> None:
@@ -789,6 +807,18 @@ def drive_eventarc(emulator: EmulatorServer, endpoint: str) -> None:
     deleted = triggers.delete(name=f"{parent}/triggers/on-replace").execute()
     eventarc.projects().locations().operations().get(name=deleted["name"]).execute()
     triggers.delete(name=f"{parent}/triggers/on-any-service").execute()
+    emulator.emulator.pubsub.ensure_topic(f"projects/{PROJECT}/topics/org-audit")
+    on_messages = triggers.create(
+        parent=parent,
+        triggerId="on-messages",
+        body={
+            "eventFilters": [{"attribute": "type", "value": "google.cloud.pubsub.topic.v1.messagePublished"}],
+            "destination": {"httpEndpoint": {"uri": "http://127.0.0.1:9/events"}},
+            "transport": {"pubsub": {"topic": f"projects/{PROJECT}/topics/org-audit"}},
+        },
+    ).execute()
+    triggers.get(name=on_messages["response"]["name"]).execute()
+    triggers.delete(name=on_messages["response"]["name"]).execute()
 
 
 def drive_resource_manager(emulator: EmulatorServer, endpoint: str) -> None:
@@ -880,6 +910,35 @@ def drive_serviceusage(emulator: EmulatorServer, endpoint: str) -> None:
     usage.operations().get(name=disabled["name"]).execute()
 
 
+def drive_pubsub(emulator: EmulatorServer, endpoint: str) -> None:
+    ps = _build("pubsub", "v1", endpoint)
+    topics, subscriptions = ps.projects().topics(), ps.projects().subscriptions()
+    topic = f"projects/{PROJECT}/topics/events"
+    topics.create(name=topic, body={"labels": {"team": "web"}}).execute()
+    topics.get(topic=topic).execute()
+    topics.list(project=f"projects/{PROJECT}").execute()
+    topics.getIamPolicy(resource=topic).execute()
+    binding = {"role": "roles/pubsub.publisher", "members": ["serviceAccount:w@p.iam.gserviceaccount.com"]}
+    topics.setIamPolicy(resource=topic, body={"policy": {"bindings": [binding]}}).execute()
+    topics.getIamPolicy(resource=topic).execute()
+    topics.testIamPermissions(resource=topic, body={"permissions": ["pubsub.topics.publish"]}).execute()
+    reader = f"projects/{PROJECT}/subscriptions/reader"
+    subscriptions.create(name=reader, body={"topic": topic, "ackDeadlineSeconds": 30}).execute()
+    push = {"topic": topic, "pushConfig": {"pushEndpoint": "http://127.0.0.1:9/push"}}
+    subscriptions.create(name=f"projects/{PROJECT}/subscriptions/pusher", body=push).execute()
+    subscriptions.get(subscription=reader).execute()
+    subscriptions.list(project=f"projects/{PROJECT}").execute()
+    topics.subscriptions().list(topic=topic).execute()
+    topics.publish(topic=topic, body={"messages": [{"data": "aGk=", "attributes": {"k": "v"}}]}).execute()
+    pulled = subscriptions.pull(subscription=reader, body={"maxMessages": 5}).execute()
+    ack_ids = [m["ackId"] for m in pulled["receivedMessages"]]
+    subscriptions.modifyAckDeadline(subscription=reader, body={"ackIds": ack_ids, "ackDeadlineSeconds": 60}).execute()
+    subscriptions.acknowledge(subscription=reader, body={"ackIds": ack_ids}).execute()
+    subscriptions.pull(subscription=reader, body={"maxMessages": 5}).execute()
+    subscriptions.delete(subscription=reader).execute()
+    topics.delete(topic=topic).execute()
+
+
 SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "run": drive_run,
     "compute": drive_compute,
@@ -888,6 +947,7 @@ SEQUENCES: dict[str, Callable[[EmulatorServer, str], None]] = {
     "resourcemanager": drive_resource_manager,
     "iam": drive_iam,
     "serviceusage": drive_serviceusage,
+    "pubsub": drive_pubsub,
 }
 
 

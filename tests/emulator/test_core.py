@@ -16,7 +16,7 @@ def test_health_lists_every_api(emulator: EmulatorServer) -> None:
     body = requests.get(f"{emulator.url}/_emulator/health", timeout=5).json()
     assert body == {
         "status": "ok",
-        "apis": ["run", "compute", "logging", "eventarc", "resourcemanager", "iam", "serviceusage"],
+        "apis": ["run", "compute", "logging", "eventarc", "resourcemanager", "iam", "serviceusage", "pubsub"],
     }
 
 
