@@ -9,6 +9,7 @@ from __future__ import annotations
 from .needs import ACT_AS, Check
 from .permissions_compute import CHECKS as COMPUTE
 from .permissions_others import EVENTARC, IAM, LOGGING, RESOURCE_MANAGER, SERVICE_USAGE
+from .permissions_pubsub import PUBSUB, SINKS
 from .permissions_run import CHECKS as RUN
 from .roles import PREDEFINED
 
@@ -20,6 +21,8 @@ CHECKS: dict[tuple[str, str], Check] = {
     **RESOURCE_MANAGER,
     **IAM,
     **SERVICE_USAGE,
+    **PUBSUB,
+    **SINKS,
 }
 
 _USES = (
