@@ -152,3 +152,42 @@ def test_dry_run_logs_and_writes_nothing(dry_run: str) -> None:
         assert entry["dry_run"] is True and entry["message"].startswith("would set")
         assert [w for w in writes(stack, SERVICE_WRITES, since=start) if w["method"] == "PATCH"] == []
         assert decisions(stack, action="api_error") == []
+
+
+def test_one_write_and_one_decision_while_the_emulator_shows_the_old_ingress(stack: LocalStack) -> None:
+    """Rollouts take a second here: until one completes, v2 reports the previous ingress (or none) and the service is
+    `reconciling`. enforce_ingress acts on the settled service (the last audit entry of a v2 write; a v1 write's only
+    entry waits for its rollout), so opening a service, and runway's own fix of it, make one PATCH and one decision."""
+    faults(stack, {"operationDelay": 1.0})
+    start = mark(stack)
+    create_service(stack, "slow")
+    settle(stack)
+    patches = [w for w in writes(stack, SERVICE_WRITES, since=start) if w["method"] == "PATCH"]
+    assert len(patches) == 1, patches
+    [fixed] = wait_for_decisions(stack, function="enforce_ingress", action="ingress_remediated")
+    assert (fixed["before"], fixed["after"]) == ("all", "internal-and-cloud-load-balancing")
+    ignored = [
+        d for d in decisions(stack, function="enforce_ingress", action="event_ignored") if "audit entry" in d["reason"]
+    ]
+    assert len(ignored) == 2  # the first entries of the create and of runway's own update
+    assert get_service(stack, "slow").ingress.name == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+
+    # gcloud's v1 replace widens it again: its only audit entry arrives while its rollout still runs.
+    run_v1 = build(
+        "run",
+        "v1",
+        credentials=AnonymousCredentials(),
+        static_discovery=True,
+        client_options={"api_endpoint": stack.url},
+        cache_discovery=False,
+    )
+    name = f"namespaces/{stack.project}/services/slow"
+    current = run_v1.namespaces().services().get(name=name).execute()
+    current["metadata"]["annotations"]["run.googleapis.com/ingress"] = "all"
+    start = mark(stack)
+    run_v1.namespaces().services().replaceService(name=name, body=current).execute()
+    settle(stack)
+    patches = [w for w in writes(stack, SERVICE_WRITES, since=start) if w["method"] == "PATCH"]
+    assert len(patches) == 1, patches
+    assert len(wait_for_decisions(stack, 2, function="enforce_ingress", action="ingress_remediated")) == 2
+    assert get_service(stack, "slow").ingress.name == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
