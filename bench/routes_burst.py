@@ -206,6 +206,7 @@ def create_labeled(stack: LocalStack, client: Any, prefix: str) -> Callable[[int
     def create(i: int) -> None:
         service = run_v2.Service(
             labels={"public-route": "true"},
+            invoker_iam_disabled=True,  # a public service: its route is reachable
             template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]),
         )
         client.create_service(parent=parent, service_id=f"{prefix}-{i:03d}", service=service)

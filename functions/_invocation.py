@@ -73,6 +73,12 @@ def _handle(
     if decoded.verb not in verbs:
         reason = f"a {decoded.verb} is nothing this function acts on"
         return log.decide(Action.EVENT_IGNORED, service=decoded.key, reason=reason, message=f"not handled: {reason}")
+    own = config.own_identity
+    if own and decoded.principal and decoded.principal.lower() == own.lower():
+        # This function's own write (an ingress fix, a route status): it changed only what the function had just
+        # decided from the service as it was, and anyone else's change is an event of its own.
+        reason = f"a write by this function's own identity ({own})"
+        return log.decide(Action.EVENT_IGNORED, service=decoded.key, reason=reason, message=f"not handled: {reason}")
     wanted = stage(decoded)
     if not decoded.acted_on_by(wanted):
         other = "last" if wanted == "first" else "first"

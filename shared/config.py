@@ -53,6 +53,7 @@ VARIABLES = (
     "RUNWAY_URL_MAP_MAX_BYTES",
     "RUNWAY_API_PRINCIPAL",
     "RUNWAY_REPEAT_FINDINGS",
+    "RUNWAY_IDENTITY",
 )
 
 # Compute resource names (URL maps, security policies): RFC 1035 labels.
@@ -112,6 +113,7 @@ class Config:
     url_map_max_bytes: int = DEFAULT_URL_MAP_MAX_BYTES
     api_principal: str | None = None  # emulator only: who runway's calls say they are
     repeat_findings: timedelta = DEFAULT_REPEAT_FINDINGS
+    identity: str | None = None  # the function's own service account: events of its own writes need no work
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -143,6 +145,7 @@ class Config:
             url_map_max_bytes=read("RUNWAY_URL_MAP_MAX_BYTES", _max_bytes, DEFAULT_URL_MAP_MAX_BYTES),
             api_principal=read("RUNWAY_API_PRINCIPAL", _email, None),
             repeat_findings=read("RUNWAY_REPEAT_FINDINGS", _duration, DEFAULT_REPEAT_FINDINGS),
+            identity=read("RUNWAY_IDENTITY", _email, None),
         )
         if config.api_principal and not config.api_endpoint:
             problems.append(("RUNWAY_API_PRINCIPAL", "is for the emulator only: set RUNWAY_API_ENDPOINT too"))
@@ -175,6 +178,11 @@ class Config:
     def lb_project(self, key: ServiceKey) -> str:
         """The load balancer's project: `RUNWAY_PROJECT`, else the service's own."""
         return self.project or key.project
+
+    @property
+    def own_identity(self) -> str | None:
+        """Who this function's calls are made as (`RUNWAY_IDENTITY`; on the emulator `RUNWAY_API_PRINCIPAL`)."""
+        return self.identity or self.api_principal
 
     def effective_scope(self) -> Scope:
         """`RUNWAY_SCOPE`, else `RUNWAY_PROJECT` alone."""

@@ -44,6 +44,7 @@ def test_variables_are_design_names() -> None:
         "RUNWAY_URL_MAP_MAX_BYTES",
         "RUNWAY_API_PRINCIPAL",
         "RUNWAY_REPEAT_FINDINGS",
+        "RUNWAY_IDENTITY",
     )
 
 
@@ -303,6 +304,16 @@ def test_api_principal_is_for_the_emulator_only() -> None:
         {"RUNWAY_API_ENDPOINT": "http://h:1", "RUNWAY_API_PRINCIPAL": "sync@p.iam.gserviceaccount.com"}
     )
     assert config.api_principal == "sync@p.iam.gserviceaccount.com"
+
+
+def test_own_identity_is_the_deployed_one_else_the_emulator_principal() -> None:
+    deployed = Config.from_env({"RUNWAY_IDENTITY": "sync@p.iam.gserviceaccount.com"})
+    assert deployed.own_identity == "sync@p.iam.gserviceaccount.com"
+    local = {"RUNWAY_API_ENDPOINT": "http://h:1", "RUNWAY_API_PRINCIPAL": "sync@p.iam.gserviceaccount.com"}
+    assert Config.from_env(local).own_identity == "sync@p.iam.gserviceaccount.com"
+    assert Config.from_env({}).own_identity is None
+    with pytest.raises(ConfigError, match="RUNWAY_IDENTITY: 'sync' is not valid: expected an email address"):
+        Config.from_env({"RUNWAY_IDENTITY": "sync"})
 
 
 def test_effective_scope_defaults_to_the_project() -> None:
