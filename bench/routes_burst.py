@@ -160,6 +160,7 @@ def phase(
     stack: LocalStack, name: str, count: int, action: Callable[[int], None], done: Callable[[], bool], timeout: float
 ) -> dict[str, Any]:
     since = mark(stack.url)
+    before = decisions(stack.url, stack.project)
     released = at_once(count, action)
     deadline = released + timeout
     while not done():
@@ -172,7 +173,7 @@ def phase(
     every = [c for fn_calls in calls.values() for c in fn_calls]
     map_writes = [c for c in every if c["method"] in ("PUT", "PATCH") and f"/urlMaps/{URL_MAP}" in c["path"]]
     delivered = deliveries(stack)
-    actions = decisions(stack.url, stack.project)
+    actions = decisions(stack.url, stack.project) - before  # this phase's decisions only
     return {
         "phase": name,
         "routes": count,

@@ -15,6 +15,8 @@ from .gcloud import gcloud_env
 from .log_agent import LogAgent
 
 EVENT_FUNCTIONS = ("enforce_ingress", "sync_routes")
+# Requests one instance serves at once, as infra/ deploys them (infra/README.md, Sizing): one instance of each here.
+CONCURRENCY = {"enforce_ingress": "20", "sync_routes": "80", "reconcile_all": "1"}
 STOP_GRACE = 10.0  # seconds the functions get to finish what they are doing before they are killed
 HTTP_FUNCTIONS = ("reconcile_all",)
 
@@ -80,13 +82,13 @@ class LocalStack:
                 agent = LogAgent(self.url, self.project, self.region, name.replace("_", "-"))
                 agent.echo = self._echo
                 self._agents.append(agent)
-                identity = {"RUNWAY_API_PRINCIPAL": self.identity(name)}
+                identity = {"RUNWAY_API_PRINCIPAL": self.identity(name), "THREADS": CONCURRENCY[name]}
                 self.functions[name] = FunctionProcess(name, {**env, **identity}, agent)
             for owner, extra in self._installations.items():
                 name = f"sync_routes@{owner}"
                 agent = LogAgent(self.url, self.project, self.region, f"sync-routes-{owner}")
                 self._agents.append(agent)
-                own = {"RUNWAY_OWNER_ID": owner, "RUNWAY_API_PRINCIPAL": self.identity(name), **extra}
+                own = {"RUNWAY_OWNER_ID": owner, "RUNWAY_API_PRINCIPAL": self.identity(name), "THREADS": "80", **extra}
                 self.functions[name] = FunctionProcess("sync_routes", {**env, **own}, agent)
             for fn in self.functions.values():
                 fn.start()
