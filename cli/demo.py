@@ -139,7 +139,7 @@ class Story:
         return self.run.get_service(name=self.service_name(name)).ingress.name
 
     def decisions(self, function: str, service: str) -> list[dict[str, Any]]:
-        from cli.report_data import fetch_decisions
+        from cli.report_read import fetch_decisions
 
         for _ in range(50):  # the log agent ships function output asynchronously
             found = [
@@ -200,6 +200,11 @@ def play(story: Story) -> None:
         "storefront is on the shop hosts at /store",
     )
 
+    _play_changes(s)
+
+
+def _play_changes(s: Story) -> None:
+    """The second half of the story: a relabel, a conflict, an unlabel, then the sweep."""
     s.step("A developer renames catalog's route to `products` with gcloud")
     how = s.gcloud_relabel("catalog", "public-route=products")
     routes = s.routes_of("catalog")
@@ -240,8 +245,8 @@ def play(story: Story) -> None:
 
 def run_demo(*, keep_going: bool = False) -> int:
     from cli import routes_view
-    from cli.report_data import summarize
     from cli.report_format import format_table
+    from cli.report_summary import summarize
     from devstack.stack import LocalStack
 
     click.secho(
@@ -263,7 +268,7 @@ def run_demo(*, keep_going: bool = False) -> int:
         click.echo(routes_view.as_table(rows, default))
 
         click.secho("\nReport (python main.py report), read from the decision log in Logging:", bold=True)
-        from cli.report_data import fetch_decisions
+        from cli.report_read import fetch_decisions
 
         until = datetime.now(UTC) + timedelta(seconds=1)
         time.sleep(0.5)  # the last decision lines are still being shipped by the log agent

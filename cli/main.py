@@ -1,7 +1,8 @@
 """`python main.py <command>`: run, inspect and demo runway from a terminal.
 
-Exit codes everywhere: 0 ok, 1 findings (conflicts, invalid labels, drift, errors in the log), 2 usage or
-configuration error.
+Exit codes everywhere: 0 ok, 1 findings (conflicts, invalid labels, unreachable routes, drift, errors in the log;
+for `explain` a service not published and reachable, for `doctor` a failed check), 2 usage or configuration error
+(3: `report` could not read the log).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shlex
 import sys
 from collections.abc import Mapping
@@ -18,23 +18,14 @@ from typing import Any, TextIO
 
 import click
 
-from shared.config import Config, ConfigError
+from shared.config import ConfigError
 
+from .common import ConfigProblem, load
+from .doctor import doctor
+from .explain import explain
 from .report import report
 
-
-class ConfigProblem(click.ClickException):
-    exit_code = 2
-
-
-def load(overrides: Mapping[str, str | None]) -> Config:
-    """The configuration from the environment, with command-line options taking precedence."""
-    env = dict(os.environ)
-    env.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return Config.from_env(env)
-    except ConfigError as exc:
-        raise ConfigProblem(str(exc)) from exc
+__all__ = ["ConfigProblem", "cli", "load", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -47,6 +38,8 @@ def cli() -> None:
 
 
 cli.add_command(report)
+cli.add_command(explain)
+cli.add_command(doctor)
 
 
 @cli.command()

@@ -1,6 +1,8 @@
 """`python main.py report`: what runway decided over a window, read back from its decision log (docs/design.md §6).
 
-The data and the JSON contract: `cli.report_data`; the formats: `cli.report_format`, `cli.report_html`.
+Reading the log: `cli.report_read`; summarizing it (pure): `cli.report_summary` and `cli.report_findings`; the
+data shapes and the JSON contract: `cli.report_model`; the formats: `cli.report_sections`, `cli.report_format`,
+`cli.report_html`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from pathlib import Path
 
 import click
 
-from cli.report_data import FORMATS, fetch_decisions, parse_when, rfc3339, summarize
 from cli.report_format import render
+from cli.report_model import FORMATS, rfc3339
+from cli.report_read import fetch_decisions, parse_when
+from cli.report_summary import summarize
 from shared.errors import API_ERRORS
 
 
@@ -57,10 +61,12 @@ class LoggingReadError(click.ClickException):
 def report(
     ctx: click.Context, since_text: str, until_text: str | None, project: str | None, fmt: str, output: Path | None
 ) -> None:
-    """Summarize runway's decisions (remediations, routes, conflicts, errors) from its decision log.
+    """Summarize runway's decisions from its decision log: remediations, routes, conflicts, invalid routes,
+    errors, each service's route findings (open or resolved, with their age), and the posture of the latest sweep
+    (services private, published, exempt and open per project; the URL map's budgets and budget warnings).
 
-    Exit status: 0 no findings; 1 the window holds findings (route conflicts, invalid route labels, API errors,
-    malformed events); 2 usage or configuration error; 3 the Logging API could not be read.
+    Exit status: 0 no findings; 1 the window holds findings (route conflicts, invalid route labels, unreachable
+    routes, API errors, malformed events); 2 usage or configuration error; 3 the Logging API could not be read.
     """
     from shared.clients import logging_client
     from shared.config import ConfigError, load_config

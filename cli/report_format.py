@@ -10,9 +10,45 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from cli.report_data import CSV_COLUMNS, Report, rfc3339
 from cli.report_html import format_html
+from cli.report_model import Report, rfc3339
 from cli.report_sections import headline, sections, title
+
+# The CSV's columns (cli.report_model's docstring): the common fields, then those of particular actions.
+CSV_COLUMNS = (
+    "timestamp",
+    "severity",
+    "action",
+    "dry_run",
+    "function",
+    "service",
+    "principal",
+    "event_id",
+    "method",
+    "before",
+    "after",
+    "seconds_to_remediate",
+    "host",
+    "paths",
+    "regions",
+    "backend",
+    "changes",
+    "holder",
+    "reason",
+    "retryable",
+    "code",
+    "message",
+    "finding",
+    "published",
+    "budget",
+    "used",
+    "limit",
+    "fraction",
+    "where",
+    "posture",
+    "budgets",
+)
+
 
 # ------------------------------------------------------------------------------------------------ formats
 

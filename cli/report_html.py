@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC
 from html import escape
 
-from cli.report_data import Report
+from cli.report_model import Report
 from cli.report_sections import Section, duration_text, headline, sections, title
 
 COLORS = {"remediated": "#2e7d32", "routes": "#1565c0", "conflicts": "#ef6c00", "errors": "#c62828"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cli.report_data import Report, rfc3339
+from cli.report_model import Report, RouteFinding, rfc3339
 
 
 def short_service(name: str | None) -> str:
@@ -51,15 +51,53 @@ class Section:
 
 def sections(report: Report) -> list[Section]:
     """The report as titled tables, in reading order; every format but json and csv renders these."""
-    remediations = report.remediations
-    ttr = remediations.time_to_remediate
-    out = [
+    return [
         Section(
             "Decisions by action",
             ("action", "count"),
             tuple((action, str(n)) for action, n in report.counts.items() if n),
             empty="no decisions",
         ),
+        *_remediation_sections(report),
+        *_route_sections(report),
+        _findings_section(report),
+        Section(
+            "Exempt services open to all",
+            ("service", "ingress", "last seen"),
+            tuple((short_service(e.service), e.ingress or "-", _short_time(e.last_seen)) for e in report.exempt_open),
+        ),
+        Section(
+            "Errors",
+            ("action", "count", "reason", "services"),
+            tuple((g.action, str(g.count), _clip(g.reason), str(len(g.services))) for g in report.errors),
+        ),
+        *_posture_sections(report),
+        Section(
+            "Dry run (would have done)",
+            ("time", "action", "service", "detail"),
+            tuple(
+                (_short_time(i.time), i.action, short_service(i.service), _clip(i.detail))
+                for i in (*report.dry_run.changes, *report.dry_run.findings)
+            ),
+            note=f"{plural(report.dry_run.total, 'dry-run decision')}, not counted above",
+        ),
+        Section(
+            f"Activity per {duration_text(report.timeline.bucket_seconds)}",
+            ("start", *report.timeline.groups),
+            tuple(
+                (_short_time(b.start), *(str(getattr(b, g)) for g in report.timeline.groups))
+                for b in report.timeline.buckets
+                if b.total
+            ),
+            empty="no changes or findings",
+        ),
+    ]
+
+
+def _remediation_sections(report: Report) -> list[Section]:
+    remediations = report.remediations
+    ttr = remediations.time_to_remediate
+    return [
         Section(
             "Remediations by service",
             ("service", "count", "opened to all", "principals", "last"),
@@ -87,6 +125,11 @@ def sections(report: Report) -> list[Section]:
                 for p in remediations.by_principal
             ),
         ),
+    ]
+
+
+def _route_sections(report: Report) -> list[Section]:
+    return [
         Section(
             "Routes",
             ("time", "action", "service", "host", "paths", "backend"),
@@ -115,37 +158,90 @@ def sections(report: Report) -> list[Section]:
             ("time", "service", "reason"),
             tuple((_short_time(i.time), short_service(i.service), _clip(i.reason)) for i in report.invalid),
         ),
+    ]
+
+
+def _finding_detail(finding: RouteFinding) -> str:
+    if finding.holder:
+        paths = " ".join(finding.paths)
+        return f"{paths} held by {finding.holder}" if paths else f"held by {finding.holder}"
+    return finding.reason or "-"
+
+
+def _findings_section(report: Report) -> Section:
+    found = report.route_findings
+    rows = []
+    for finding in (*found.open, *found.resolved):
+        if finding.is_open:
+            state = "open"
+        else:
+            by = (finding.resolved_by or "").removeprefix("route_")
+            state = f"resolved {_short_time(finding.resolved or finding.last_seen)} ({by})"
+        since = ("before " if finding.started_before_window else "") + _short_time(finding.first_seen)
+        rows.append(
+            (
+                state,
+                finding.kind,
+                short_service(finding.service),
+                since,
+                age_text(finding.age_seconds),
+                str(finding.reports),
+                _clip(_finding_detail(finding)),
+            )
+        )
+    return Section(
+        "Route findings",
+        ("state", "finding", "service", "first seen", "age", "reports", "detail"),
+        tuple(rows),
+        note=f"{len(found.open)} open, {len(found.resolved)} resolved; open ones oldest first",
+    )
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:.1f} %"
+
+
+def _posture_sections(report: Report) -> list[Section]:
+    posture = report.posture
+    if posture is None:
+        none = "no sweep_summary in this window"
+        return [
+            Section("Posture", ("project",), (), empty=none),
+            Section("URL-map budgets", ("budget",), (), empty=none),
+        ]
+    dry = ", dry run" if posture.dry_run else ""
+    swept = f"{posture.services} services swept" if posture.services is not None else "swept"
+    failed = f", {posture.failures} failed" if posture.failures else ""
+    warnings = "; ".join(f"{w.budget} {_percent(w.fraction)} at {_short_time(w.time)}" for w in posture.warnings)
+    return [
         Section(
-            "Exempt services open to all",
-            ("service", "ingress", "last seen"),
-            tuple((short_service(e.service), e.ingress or "-", _short_time(e.last_seen)) for e in report.exempt_open),
+            f"Posture (latest sweep, {_short_time(posture.time)})",
+            ("project", "private", "published", "exempt", "open"),
+            tuple((p.project, str(p.private), str(p.published), str(p.exempt), str(p.open)) for p in posture.projects),
+            note=f"{swept}{failed}{dry}",
         ),
         Section(
-            "Errors",
-            ("action", "count", "reason", "services"),
-            tuple((g.action, str(g.count), _clip(g.reason), str(len(g.services))) for g in report.errors),
-        ),
-        Section(
-            "Dry run (would have done)",
-            ("time", "action", "service", "detail"),
+            "URL-map budgets",
+            ("budget", "used", "limit", "used %", "where", "over 80 %"),
             tuple(
-                (_short_time(i.time), i.action, short_service(i.service), _clip(i.detail))
-                for i in (*report.dry_run.changes, *report.dry_run.findings)
+                (b.budget, f"{b.used:g}", f"{b.limit:g}", _percent(b.fraction), b.where or "-", "yes" if b.over else "")
+                for b in posture.budgets
             ),
-            note=f"{plural(report.dry_run.total, 'dry-run decision')}, not counted above",
-        ),
-        Section(
-            f"Activity per {duration_text(report.timeline.bucket_seconds)}",
-            ("start", *report.timeline.groups),
-            tuple(
-                (_short_time(b.start), *(str(getattr(b, g)) for g in report.timeline.groups))
-                for b in report.timeline.buckets
-                if b.total
-            ),
-            empty="no changes or findings",
+            note=f"budget warnings: {warnings}" if warnings else "no budget warnings in this window",
         ),
     ]
-    return out
+
+
+def age_text(seconds: int) -> str:
+    """`3d 4h`, `2h 5m`, `7m 3s`, `45s`: the two largest units."""
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
 
 
 def plural(count: int, noun: str) -> str:
@@ -160,7 +256,8 @@ def headline(report: Report) -> str:
     return (
         f"{plural(totals.decisions, 'decision')}{duplicates}: {totals.real} real, {totals.dry_run} dry-run; "
         f"{plural(findings.total, 'finding')} ({plural(findings.conflicts, 'conflict')}, "
-        f"{plural(findings.invalid, 'invalid route')}, {plural(findings.errors, 'error')}, "
+        f"{plural(findings.invalid, 'invalid route')}, {findings.unreachable} unreachable, "
+        f"{plural(findings.errors, 'error')}, "
         f"{findings.dry_run} in dry run)"
     )
 

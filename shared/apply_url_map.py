@@ -26,6 +26,7 @@ from .clients import ComputeClients
 from .model import Change, Claim, Kind, Op, RuleResult, RuleState, ServiceRef
 from .plan_limits import Usage
 from .plan_url_map import MapPlan, MapSettings, plan_url_map
+from .plan_url_map_index import when
 
 MAX_WRITES = 12  # refused 412s in a row before giving up (Eventarc redelivers); each costs one read and one plan
 
@@ -190,39 +191,49 @@ class UrlMapWriter:
         probe: Callable[[Mapping[str, object], MapPlan], list[str]],
     ) -> dict[ServiceRef, str]:
         """The claims Google refuses, each with its message. Nothing when the whole candidate passes, or when the
-        map fails even without any new rule (not ours to refuse anyone for: the write reports it)."""
-        problems = probe(url_map, plan)
-        if not problems:
-            return {}
-        suspects = sorted(ref for ref, r in plan.results.items() if r.state in (RuleState.ADDED, RuleState.CHANGED))
-        if not suspects:
-            return {}
-        held = {ref: "held back while bisecting" for ref in suspects}
-        baseline = plan_url_map(url_map, claims, self.settings, {**refused, **held})
-        if baseline.changes and probe(url_map, baseline):
-            return {}
-        return self._narrow(url_map, claims, refused, suspects, problems, probe)
+        map fails even without any new rule (not ours to refuse anyone for: the write reports it).
 
-    def _narrow(
-        self,
-        url_map: Mapping[str, object],
-        claims: list[Claim],
-        refused: Mapping[ServiceRef, str],
-        suspects: list[ServiceRef],
-        problems: list[str],
-        probe: Callable[[Mapping[str, object], MapPlan], list[str]],
-    ) -> dict[ServiceRef, str]:
-        if len(suspects) == 1:
-            return {suspects[0]: "Google refused the URL map with this rule: " + "; ".join(problems)}
+        In precedence order, the longest run of new or changed rules Google accepts is found by binary search (a
+        probe per step); the rule that ends it is refused, and the search goes on after it. That covers both a rule
+        Google refuses in itself and a limit the first rules use up (the later ones are refused, as runway's own
+        limit check does)."""
+        if not probe(url_map, plan):
+            return {}
+        order = {claim.ref: index for index, claim in enumerate(self._precedence(claims))}
+        suspects = sorted(
+            (ref for ref, r in plan.results.items() if r.state in (RuleState.ADDED, RuleState.CHANGED)),
+            key=order.__getitem__,
+        )
+
+        def problems_with(allowed: Sequence[ServiceRef]) -> list[str]:
+            held = {ref: "held back while Google's refusal is looked for" for ref in suspects if ref not in allowed}
+            candidate = plan_url_map(url_map, claims, self.settings, {**refused, **held})
+            return probe(url_map, candidate) if candidate.changes else []
+
+        if not suspects or problems_with([]):
+            return {}
         found: dict[ServiceRef, str] = {}
-        middle = len(suspects) // 2
-        for half in (suspects[:middle], suspects[middle:]):
-            others = {ref: "held back while bisecting" for ref in suspects if ref not in half}
-            candidate = plan_url_map(url_map, claims, self.settings, {**refused, **others})
-            half_problems = probe(url_map, candidate) if candidate.changes else []
-            if half_problems:
-                found.update(self._narrow(url_map, claims, refused, half, half_problems, probe))
+        accepted: list[ServiceRef] = []
+        remaining = suspects
+        while remaining and problems_with(accepted + remaining):
+            low, high = 1, len(remaining)  # the shortest failing prefix has a length in [low, high]
+            while low < high:
+                middle = (low + high) // 2
+                if problems_with(accepted + remaining[:middle]):
+                    high = middle
+                else:
+                    low = middle + 1
+            culprit = remaining[low - 1]
+            problems = problems_with([*accepted, *remaining[: low - 1], culprit])
+            found[culprit] = "Google refused the URL map with this rule: " + "; ".join(problems)
+            accepted += remaining[: low - 1]
+            remaining = remaining[low:]
         return found
+
+    @staticmethod
+    def _precedence(claims: Iterable[Claim]) -> list[Claim]:
+        """The planner's order among claimants: oldest service first, then name."""
+        return sorted(claims, key=lambda c: (when(c.route.created if c.route else None), c.ref))
 
 
 _WRITERS: dict[tuple[int, str, str], UrlMapWriter] = {}

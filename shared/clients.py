@@ -104,7 +104,7 @@ def compute_client(cls: type[T], endpoint: str | None, principal: str | None = N
     endpoint they are handed the operations clients built for it instead (both kinds: each client uses one).
     """
     client = widened(cls(**client_kwargs(endpoint, principal)))
-    if endpoint:
+    if endpoint and hasattr(client._transport, "_extended_operations_services"):  # type: ignore[attr-defined]
         global_ops, region_ops = _operations(endpoint, principal)
         client._transport._extended_operations_services.update(  # type: ignore[attr-defined]
             global_operations=global_ops, region_operations=region_ops

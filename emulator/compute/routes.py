@@ -10,9 +10,11 @@ from typing import Any
 
 from flask import request
 
+from .. import params
 from ..errors import ApiError
 from ..http import arg, request_json
 from ..routing import Route, RouteTable
+from . import quotas
 from .api import ComputeApi
 from .references import check_region
 from .store import BACKEND_BUCKETS, BACKEND_SERVICES, NEGS, SECURITY_POLICIES, URL_MAPS, Collection
@@ -100,6 +102,35 @@ def wait_operation(api: ComputeApi, project: str, name: str, region: str | None 
     return api.wait_operation(project, region, name)
 
 
+def get_project(api: ComputeApi, project: str) -> Any:
+    with api.emu.lock:
+        return quotas.project_resource(api.store, api, project)
+
+
+def get_region(api: ComputeApi, project: str, region: str) -> Any:
+    with api.emu.lock:
+        return quotas.region_resource(api.store, api, project, region)
+
+
+# The quota limits' test control (compute/quotas.py). Under /_emulator/, so no faults and no call log apply.
+QUOTAS_CONTROL = "/_emulator/computeQuotas"
+
+
+def set_quotas(api: ComputeApi) -> Any:
+    params.only_params(request.args, ())
+    return quotas.configure(api, request_json())
+
+
+def get_quotas(api: ComputeApi) -> Any:
+    params.only_params(request.args, ())
+    return dict(quotas.limits(api))
+
+
+def clear_quotas(api: ComputeApi) -> Any:
+    params.only_params(request.args, ())
+    return quotas.restore(api)
+
+
 _ITEM_METHODS = {"GET": "get", "DELETE": "delete", "PATCH": "patch", "PUT": "update"}
 
 
@@ -152,6 +183,13 @@ def _served_routes() -> list[Route]:
             Route("DELETE", f"{scope}/operations/<name>", delete_operation),
             Route("POST", f"{scope}/operations/<name>/wait", wait_operation),
         ]
+    routes += [
+        Route("GET", PREFIX, get_project),
+        Route("GET", REGIONAL, get_region),
+        Route("POST", QUOTAS_CONTROL, set_quotas),
+        Route("GET", QUOTAS_CONTROL, get_quotas),
+        Route("DELETE", QUOTAS_CONTROL, clear_quotas),
+    ]
     return routes
 
 

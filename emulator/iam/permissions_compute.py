@@ -223,6 +223,10 @@ CHECKS: dict[tuple[str, str], Check] = {
     }, ("patch", "update", "validate")),
     **_collection(GLOBAL, "securityPolicies", "compute.securityPolicies", _plain("list", "insert", "get", "delete")),
     **_collection(GLOBAL, "backendBuckets", "compute.backendBuckets", _plain("list", "insert", "get", "delete")),
+    ("GET", PREFIX): Check("compute.projects.get", ("compute.projects.get",), _list("compute.projects.get"),
+                           source="inferred (the pattern of §9.2)"),
+    ("GET", REGIONAL): Check("compute.regions.get", ("compute.regions.get",), _list("compute.regions.get"),
+                             source="inferred (the pattern of §9.2)"),
     **_operations(GLOBAL, "compute.globalOperations"),
     **_operations(REGIONAL, "compute.regionOperations"),
     **{

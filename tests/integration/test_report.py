@@ -23,8 +23,9 @@ from click.testing import CliRunner, Result
 from google.cloud.logging import Resource
 
 from cli.report import report
-from cli.report_data import bucket_seconds, decision_filter, fetch_decisions, parse_when, stats, summarize
 from cli.report_format import format_csv, format_markdown, format_table
+from cli.report_read import decision_filter, fetch_decisions, parse_when
+from cli.report_summary import bucket_seconds, stats, summarize
 from devstack.log_agent import entry_from_line
 from emulator import EmulatorServer
 from shared.clients import logging_client
@@ -292,13 +293,13 @@ def expected_json() -> dict[str, Any]:
         api_error=1,
     )
     return {
-        "version": 1,
+        "version": 2,
         "project": PROJECT,
         "since": "2026-03-01T00:00:00Z",
         "until": "2026-03-02T00:00:00Z",
         "totals": {"entries": 13, "decisions": 12, "duplicates": 1, "real": 11, "dry_run": 1},
         "counts": counts,
-        "findings": {"conflicts": 1, "invalid": 1, "errors": 1, "dry_run": 0, "total": 3},
+        "findings": {"conflicts": 1, "invalid": 1, "unreachable": 0, "errors": 1, "dry_run": 0, "total": 3},
         "remediations": {
             "total": 3,
             "opened_to_all": 2,
@@ -414,6 +415,42 @@ def expected_json() -> dict[str, Any]:
             "groups": ["remediated", "routes", "conflicts", "errors"],
             "buckets": expected_buckets(),
         },
+        "route_findings": {
+            "open": [
+                {
+                    "service": svc("echo"),
+                    "kind": "conflict",
+                    "first_seen": "2026-03-01T15:00:00Z",
+                    "last_seen": "2026-03-01T15:00:00Z",
+                    "resolved": None,
+                    "resolved_by": None,
+                    "age_seconds": 9 * 3600,  # to the end of the window
+                    "reports": 1,
+                    "started_before_window": False,
+                    "principal": CAROL,
+                    "holder": short("bravo"),
+                    "reason": None,
+                    "paths": ["/bravo/*"],
+                },
+                {
+                    "service": svc("foxtrot"),
+                    "kind": "invalid",
+                    "first_seen": "2026-03-01T15:15:00Z",
+                    "last_seen": "2026-03-01T15:15:00Z",
+                    "resolved": None,
+                    "resolved_by": None,
+                    "age_seconds": 8 * 3600 + 45 * 60,
+                    "reports": 1,
+                    "started_before_window": False,
+                    "principal": CAROL,
+                    "holder": None,
+                    "reason": INVALID_REASON,
+                    "paths": [],
+                },
+            ],
+            "resolved": [],
+        },
+        "posture": None,
     }
 
 
@@ -706,7 +743,7 @@ def test_table_report(env: dict[str, str], emulator: EmulatorServer) -> None:
     assert text[0] == "runway report for demo-proj, 2026-03-01T00:00:00Z to 2026-03-02T00:00:00Z"
     assert text[1] == (
         "12 decisions (1 repeated delivery counted once): 11 real, 1 dry-run; "
-        "3 findings (1 conflict, 1 invalid route, 1 error, 0 in dry run)"
+        "3 findings (1 conflict, 1 invalid route, 0 unreachable, 1 error, 0 in dry run)"
     )
     for row in [
         "ingress_remediated 3",
@@ -875,8 +912,8 @@ def test_an_unreadable_log_exits_3(env: dict[str, str], emulator: EmulatorServer
 
 def test_summaries_render_without_the_emulator() -> None:
     summary = summarize(as_read(KNOWN), since=SINCE, until=UNTIL, project=PROJECT)
-    assert format_table(summary).count("\n\n") == 10  # a blank line before each of the ten sections
-    assert format_markdown(summary).count("\n### ") == 10
+    assert format_table(summary).count("\n\n") == 13  # a blank line before each of the thirteen sections
+    assert format_markdown(summary).count("\n### ") == 13
     assert format_csv(summary).count("\n") == 13
 
 

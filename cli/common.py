@@ -1,0 +1,26 @@
+"""What every command shares: the configuration from the environment, and its error (exit 2)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import click
+
+from shared.config import Config, ConfigError
+
+
+class ConfigProblem(click.ClickException):
+    """A usage or configuration error: exit 2, like click's own usage errors."""
+
+    exit_code = 2
+
+
+def load(overrides: Mapping[str, str | None]) -> Config:
+    """The configuration from the environment, with command-line options taking precedence."""
+    env = dict(os.environ)
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Config.from_env(env)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc

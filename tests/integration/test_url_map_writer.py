@@ -1,0 +1,107 @@
+"""The URL-map writer against the emulator: claims of one process committed in groups, and two processes (two
+function instances, each with its own writer) racing on the fingerprint without an error."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from devstack.bootstrap import create_load_balancer
+from emulator import EmulatorServer
+from shared import clients
+from shared.api_compute import get_url_map
+from shared.apply_objects import apply_in_order
+from shared.apply_url_map import UrlMapWriter
+from shared.model import Change, Claim, DesiredRoute, RuleState, ServiceRef
+from shared.naming import service_backend_path
+from shared.plan_objects import plan_objects
+from shared.plan_url_map import MapSettings
+
+P = "runway-demo"
+US = "us-central1"
+SETTINGS = MapSettings(project=P, url_map="runway-lb", hosts={"default": ("*",)})
+
+
+@pytest.fixture
+def lb(emulator: EmulatorServer) -> Iterator[EmulatorServer]:
+    create_load_balancer(emulator.url, P)
+    yield emulator
+
+
+def made(emulator: EmulatorServer, names: list[str]) -> list[Claim]:
+    """Each service's objects made (as an event would before its claim), and its claim."""
+    compute = clients.compute(emulator.url)
+    claims = []
+    for name in names:
+        ref = ServiceRef(P, name)
+        route = DesiredRoute(P, name, "default", ("*",), (f"/{name}", f"/{name}/*"), frozenset({US}))
+        objects = plan_objects(ref, route, None, {}, owner_id="runway", security_policy=None)
+        done: list[Change] = []
+        apply_in_order(compute, objects.before, "runway", done)
+        claims.append(Claim(ref, service_backend_path("runway", ref), route))
+    return claims
+
+
+def url_map_calls(emulator: EmulatorServer) -> list[dict]:
+    calls = requests.get(f"{emulator.url}/_emulator/requests", timeout=10).json()["requests"]
+    return [c for c in calls if "/urlMaps/runway-lb" in c["path"] and c["method"] in ("PATCH", "PUT")]
+
+
+def test_concurrent_claims_of_one_process_are_committed_in_groups(lb: EmulatorServer) -> None:
+    claims = made(lb, [f"svc-{i:02d}" for i in range(24)])
+    requests.post(f"{lb.url}/_emulator/faults", json={"operationDelay": 0.3}, timeout=10).raise_for_status()
+    writer = UrlMapWriter(clients.compute(lb.url), SETTINGS)
+    start = threading.Barrier(len(claims))
+
+    def submit(claim: Claim) -> RuleState:
+        start.wait()
+        return writer.submit([claim]).results[claim.ref].state
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(claims)) as pool:
+        states = list(pool.map(submit, claims))
+    assert states == [RuleState.ADDED] * len(claims)
+    writes = [c for c in url_map_calls(lb) if c["status"] < 400]
+    # Every claim waits while a write is in flight, so a group commits many at once.
+    assert 1 <= len(writes) < len(claims) // 2, len(writes)
+    paths = {p for m in get_url_map(clients.compute(lb.url), P, "runway-lb")["pathMatchers"]
+             for r in m["pathRules"] for p in r["paths"]}  # fmt: skip
+    assert paths == {f"/svc-{i:02d}{tail}" for i in range(24) for tail in ("", "/*")}
+
+
+def test_two_instances_race_on_the_fingerprint_and_both_publish(lb: EmulatorServer) -> None:
+    claims = made(lb, [f"race-{i:02d}" for i in range(16)])
+    requests.post(f"{lb.url}/_emulator/faults", json={"operationDelay": 0.2}, timeout=10).raise_for_status()
+    instances = [UrlMapWriter(clients.compute(lb.url), SETTINGS) for _ in range(2)]
+    start = threading.Barrier(len(claims))
+
+    def submit(index: int) -> RuleState:
+        start.wait()
+        claim = claims[index]
+        return instances[index % 2].submit([claim]).results[claim.ref].state
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(claims)) as pool:
+        states = list(pool.map(submit, range(len(claims))))
+    assert states == [RuleState.ADDED] * len(claims)
+    paths = {p for m in get_url_map(clients.compute(lb.url), P, "runway-lb")["pathMatchers"]
+             for r in m["pathRules"] for p in r["paths"]}  # fmt: skip
+    assert paths == {f"/race-{i:02d}{tail}" for i in range(16) for tail in ("", "/*")}
+
+
+def test_a_claim_google_refuses_is_refused_alone_and_the_rest_committed(lb: EmulatorServer) -> None:
+    """Google's validation (here the emulator's path-rule limit lowered to 3) refuses a candidate; bisection finds
+    the claims it refuses and commits the others in the same write."""
+    claims = made(lb, [f"v-{i}" for i in range(5)])
+    requests.post(
+        f"{lb.url}/_emulator/settings", json={"urlMapLimits": {"pathRulesPerPathMatcher": 3}}, timeout=10
+    ).raise_for_status()
+    committed = UrlMapWriter(clients.compute(lb.url), SETTINGS).commit_now(claims)
+    states = {ref.service: result.state for ref, result in committed.results.items()}
+    assert sorted(states.values()).count(RuleState.ADDED) == 3
+    refused = [r for r in committed.results.values() if r.state == RuleState.REFUSED]
+    assert len(refused) == 2
+    assert all("maximum size 3 element(s)" in (r.reason or "") for r in refused)
+    assert len([c for c in url_map_calls(lb) if c["status"] < 400]) == 1
