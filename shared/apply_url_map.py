@@ -115,7 +115,8 @@ class UrlMapWriter:
         for _ in range(MAX_WRITES):
             url_map = get_url_map(self.compute, self.settings.project, self.settings.url_map)
             plan = plan_url_map(url_map, claims, self.settings, refused)
-            if plan.changes and self.validate:
+            # A dry run made none of the objects its new rules name: Google would refuse them as missing.
+            if plan.changes and self.validate and not dry_run:
                 refused.update(self._bisect(url_map, claims, refused, plan, self._validation))
                 plan = plan_url_map(url_map, claims, self.settings, refused)
             if not plan.changes or dry_run:

@@ -183,10 +183,10 @@ def test_foreign_event_type_is_invalid_not_retried(function_clients: dict[str, A
     with contextlib.redirect_stdout(out):
         reply = function_clients["enforce_ingress"].post(
             "/",
-            data=b'{"message": {}}',
-            headers=_headers(**{"ce-type": "google.cloud.pubsub.topic.v1.messagePublished"}),
+            data=b'{"bucket": "b", "name": "o"}',
+            headers=_headers(**{"ce-type": "google.cloud.storage.object.v1.finalized"}),
         )
     assert reply.status_code == 200
     [line] = [json.loads(x) for x in out.getvalue().splitlines()]
     assert line["action"] == "event_invalid"
-    assert "google.cloud.pubsub.topic.v1.messagePublished" in line["reason"]
+    assert "google.cloud.storage.object.v1.finalized" in line["reason"]

@@ -119,10 +119,22 @@ def test_sweep_collects_what_a_deleted_service_left_behind(emulator: EmulatorSer
     assert json.loads(out)["routes"] == []
 
 
-def test_replay_runs_a_captured_event_through_the_functions(emulator: EmulatorServer, env: dict[str, str]) -> None:
+def test_replay_runs_a_captured_event_through_the_functions(
+    emulator: EmulatorServer, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNWAY_SCOPE", f"{P},example-proj")  # the captured events are about example-proj
     deploy(emulator, "hello", project="example-proj")
     before = len(writes(emulator))
+    # The capture is the first audit entry of a v2 create: enforce_ingress acts on the last one, when the rollout
+    # is done; its last entry is the same entry with `operation.last`.
+    first = json.loads((EVENTS / "v2-create-service.json").read_text())
     code, out = invoke("replay", str(EVENTS / "v2-create-service.json"), "--function", "enforce_ingress", "--dry-run")
+    assert code == 0, out
+    assert "enforce_ingress: event_ignored" in out and "acting on its last" in out
+    last = tmp_path / "last.json"
+    first["body"]["operation"] = {**first["body"]["operation"], "first": False, "last": True}
+    last.write_text(json.dumps(first))
+    code, out = invoke("replay", str(last), "--function", "enforce_ingress", "--dry-run")
     assert code == 0, out
     assert "enforce_ingress: ingress_remediated" in out and "would set hello ingress all" in out
     assert len(writes(emulator)) == before  # the dry run wrote nothing
@@ -159,6 +171,7 @@ def test_replay_with_a_configuration_the_functions_refuse_exits_2(
     emulator: EmulatorServer, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("RUNWAY_URL_MAP")
+    monkeypatch.setenv("RUNWAY_SCOPE", f"{P},example-proj")
     deploy(emulator, "hello", project="example-proj")
     code, out = invoke("replay", str(EVENTS / "v1-replace-service.json"), "--function", "sync_routes")
     assert code == 2 and "RUNWAY_URL_MAP" in out and "Traceback" not in out
