@@ -40,7 +40,7 @@ class Emulator(Runtime):
         self.logging = LoggingApi(self)
         self.eventarc = EventarcApi(self)
         hierarchy = Hierarchy()
-        self.iam = IamApi(self, hierarchy, self._run_service)
+        self.iam = IamApi(self, hierarchy, self._run_service, lambda activity: self.record_admin_activity(activity))
         self.resource_manager = ResourceManagerApi(self, hierarchy, self.iam)
         self.serviceusage = ServiceUsageApi(self)
         self.pubsub = PubSubApi(self)

@@ -67,7 +67,8 @@ if TYPE_CHECKING:
     from google.cloud import run_v2
 
 CONCURRENCY = 8
-_PUBLISHED = (Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED)
+# On the load balancer after this sweep (unreachable: routed, but answered 403 until the owner allows it).
+_PUBLISHED = (Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED, Action.ROUTE_UNREACHABLE)
 
 
 @dataclass
@@ -132,7 +133,9 @@ def sweep(
             for s in reported
         }
         _each(pool, reported, lambda s: _report_one(s, outcomes[s.ref], config, log, run, result))
-        published = {ref for ref, outcome in outcomes.items() if outcome.action in _PUBLISHED}
+        published = {
+            s.ref for s in reported if isinstance(s.decision, DesiredRoute) and outcomes[s.ref].action in _PUBLISHED
+        }
     finally:
         pool.shutdown(wait=True)
     result.applied = not config.dry_run and bool(result.changes)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import has_request_context
 
 from .. import params
+from ..audit import AdminActivity
 from ..errors import ApiError, invalid, not_found
 from ..http import principal
 from ..paging import list_page
@@ -42,10 +43,17 @@ PREDEFINED_ETAG = "AA=="
 class IamApi:
     name = "iam"
 
-    def __init__(self, emu: Runtime, hierarchy: Hierarchy, run_service: RunLookup) -> None:
+    def __init__(
+        self,
+        emu: Runtime,
+        hierarchy: Hierarchy,
+        run_service: RunLookup,
+        audit: Callable[[AdminActivity], None] = lambda activity: None,
+    ) -> None:
         self.emu = emu
         self.hierarchy = hierarchy
         self.run_service = run_service
+        self.audit = audit  # writes a Cloud Run service's SetIamPolicy to the audit log, as production does
         self.policies = PolicyStore()
         self.roles = CustomRoles()
 

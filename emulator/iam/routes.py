@@ -11,8 +11,9 @@ from typing import Any
 
 from flask import request
 
+from ..audit import AdminActivity
 from ..errors import not_found
-from ..http import arg, principal, request_json
+from ..http import arg, caller_ip, principal, request_json, user_agent
 from ..routing import Route, RouteTable
 from .api import IamApi
 from .needs import project_scope, service_account_project
@@ -90,8 +91,33 @@ def get_service_policy(api: IamApi, project: str, location: str, service: str) -
     return api.get_policy(_service(api, project, location, service))
 
 
-def set_service_policy(api: IamApi, project: str, location: str, service: str) -> Any:
-    return api.set_iam_policy(_service(api, project, location, service), request_json())
+def set_service_policy(api: IamApi, project: str, location: str, service: str, version: str = "v2") -> Any:
+    """setIamPolicy on a Cloud Run service; like every Admin Activity of Cloud Run, it is audit-logged (one entry,
+    not a long-running operation) and delivered to matching triggers."""
+    name = _service(api, project, location, service)
+    body = request_json()
+    policy = api.set_iam_policy(name, body)
+    project_id = name.split("/")[1]
+    api.audit(
+        AdminActivity(
+            project=project_id,
+            region=location,
+            service=service,
+            method_name=f"google.cloud.run.{version}.Services.SetIamPolicy",
+            resource_name=name,
+            permission="run.services.setIamPolicy",
+            principal=principal(),
+            request={"@type": "type.googleapis.com/google.iam.v1.SetIamPolicyRequest", "resource": name, **body},
+            response={"@type": "type.googleapis.com/google.iam.v1.Policy", **policy},
+            caller_ip=caller_ip(),
+            user_agent=user_agent(),
+        )
+    )
+    return policy
+
+
+def set_v1_service_policy(api: IamApi, project: str, location: str, service: str) -> Any:
+    return set_service_policy(api, project, location, service, "v1")
 
 
 def test_service_permissions(api: IamApi, project: str, location: str, service: str) -> Any:
@@ -103,7 +129,7 @@ def _service_routes(prefix: str) -> tuple[Route, ...]:
     rule = f"{prefix}/services/<service>"
     return (
         Route("GET", f"{rule}:getIamPolicy", get_service_policy),
-        Route("POST", f"{rule}:setIamPolicy", set_service_policy),
+        Route("POST", f"{rule}:setIamPolicy", set_v1_service_policy if prefix == V1_LOCATION else set_service_policy),
         Route("POST", f"{rule}:testIamPermissions", test_service_permissions),
     )
 

@@ -154,6 +154,30 @@ def test_cloud_run_service_policies_v2_and_v1(emulator: EmulatorServer) -> None:
     assert emulator.emulator.iam.get_policy(f"{V2_PARENT}/services/hello") == stored
 
 
+def test_a_cloud_run_service_set_iam_policy_is_audit_logged_v2_and_v1(emulator: EmulatorServer) -> None:
+    """Who may invoke a service is an Admin Activity of Cloud Run: one entry each (not long-running), which
+    runway's sync_routes is triggered by (reachability)."""
+    v2 = api(emulator, "run", "v2").projects().locations().services()
+    v2.create(parent=V2_PARENT, serviceId="hello", body={"template": {"containers": [{"image": IMAGE}]}}).execute()
+    policy = {"bindings": [binding("roles/run.invoker", "allUsers")]}
+    v2.setIamPolicy(resource=f"{V2_PARENT}/services/hello", body={"policy": policy}).execute()
+    v1 = api(emulator, "run", "v1").projects().locations().services()
+    v1.setIamPolicy(resource=f"{V2_PARENT}/services/hello", body={"policy": {"bindings": []}}).execute()
+    entries = [
+        e
+        for e in emulator.emulator.logging.store.all()
+        if e.get("protoPayload", {}).get("methodName", "").endswith("Services.SetIamPolicy")
+    ]
+    assert [e["protoPayload"]["methodName"] for e in entries] == [
+        "google.cloud.run.v2.Services.SetIamPolicy",
+        "google.cloud.run.v1.Services.SetIamPolicy",
+    ]
+    for entry in entries:
+        assert entry["protoPayload"]["resourceName"] == f"{V2_PARENT}/services/hello"
+        assert "operation" not in entry
+    assert entries[0]["protoPayload"]["request"]["policy"] == policy
+
+
 def test_service_account_policies_grant_act_as(emulator: EmulatorServer) -> None:
     account = f"runner@{PROJECT}.iam.gserviceaccount.com"
     emulator.emulator.iam.grant(f"projects/{PROJECT}", "roles/owner", f"user:{ADMIN}")
