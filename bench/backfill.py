@@ -28,6 +28,8 @@ from typing import Any
 
 import requests
 
+from bench.emulator_calls import api_calls, mark
+
 PROJECT = "runway-demo"
 REGION = "us-central1"
 URL_MAP = "runway-lb"
@@ -66,7 +68,7 @@ def sweep_once(url: str, concurrency: int, operation_delay: float, labeled: int)
     from shared.flow_sweep import sweep
 
     requests.post(f"{url}/_emulator/faults", json={"operationDelay": operation_delay}, timeout=30).raise_for_status()
-    since = _mark(url)
+    since = mark(url)
     config = Config.from_env(
         {
             "RUNWAY_API_ENDPOINT": url,
@@ -86,7 +88,7 @@ def sweep_once(url: str, concurrency: int, operation_delay: float, labeled: int)
         concurrency=concurrency,
     )
     elapsed = time.perf_counter() - started
-    calls = [c for c in _calls(url, since) if not c["path"].startswith("/v2/entries")]
+    calls = [c for c in api_calls(url, since) if not c["path"].startswith("/v2/entries")]
     published = result.counts().get("route_registered", 0)
     if published != labeled or result.failures:
         raise RuntimeError(f"the sweep published {published} of {labeled} services; failures: {result.failures}")
@@ -97,15 +99,6 @@ def sweep_once(url: str, concurrency: int, operation_delay: float, labeled: int)
         "writes": sum(1 for c in calls if c["write"] and c["status"] < 400),
         "calls": len(calls),
     }
-
-
-def _calls(url: str, since: int) -> list[dict[str, Any]]:
-    return list(requests.get(f"{url}/_emulator/requests", params={"since": since}, timeout=60).json()["requests"])
-
-
-def _mark(url: str) -> int:
-    calls = _calls(url, 0)
-    return int(calls[-1]["seq"]) if calls else 0
 
 
 def measure(services: int, labeled: int, operation_delay: float, concurrency: int) -> dict[str, Any]:

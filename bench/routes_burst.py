@@ -32,10 +32,9 @@ from typing import Any
 
 import requests
 
+from bench.emulator_calls import BENCH_PRINCIPAL, PRINCIPAL_HEADER, api_calls, get, mark
 from devstack.stack import EVENT_FUNCTIONS, LocalStack
 
-BENCH_PRINCIPAL = "runway-bench@example.com"
-PRINCIPAL_HEADER = "X-Emulator-Principal"
 URL_MAP = "runway-lb"
 BOUNDS = {
     "url_map_writes_per_route": 0.25,
@@ -46,21 +45,6 @@ BOUNDS = {
 
 
 # --- reading the emulator without counting ourselves -----------------------------------------------------------
-
-
-def _get(url: str, path: str, **params: Any) -> Any:
-    reply = requests.get(f"{url}{path}", params=params, headers={PRINCIPAL_HEADER: BENCH_PRINCIPAL}, timeout=60)
-    reply.raise_for_status()
-    return reply.json()
-
-
-def api_calls(url: str, since: int = 0) -> list[dict[str, Any]]:
-    return list(_get(url, "/_emulator/requests", since=since)["requests"])
-
-
-def mark(url: str) -> int:
-    calls = api_calls(url)
-    return int(calls[-1]["seq"]) if calls else 0
 
 
 def functions_calls(stack: LocalStack, since: int) -> dict[str, list[dict[str, Any]]]:
@@ -75,16 +59,16 @@ def functions_calls(stack: LocalStack, since: int) -> dict[str, list[dict[str, A
 
 
 def route_paths(url: str, project: str) -> int:
-    url_map = _get(url, f"/compute/v1/projects/{project}/global/urlMaps/{URL_MAP}")
+    url_map = get(url, f"/compute/v1/projects/{project}/global/urlMaps/{URL_MAP}")
     return sum(len(r.get("paths", [])) for m in url_map.get("pathMatchers", []) for r in m.get("pathRules", []))
 
 
 def runway_objects(url: str, project: str, regions: tuple[str, ...]) -> int:
-    backends = _get(url, f"/compute/v1/projects/{project}/global/backendServices").get("items", [])
+    backends = get(url, f"/compute/v1/projects/{project}/global/backendServices").get("items", [])
     negs = [
         n
         for region in regions
-        for n in _get(url, f"/compute/v1/projects/{project}/regions/{region}/networkEndpointGroups").get("items", [])
+        for n in get(url, f"/compute/v1/projects/{project}/regions/{region}/networkEndpointGroups").get("items", [])
     ]
     return sum(1 for o in backends + negs if '"managedBy":"runway"' in str(o.get("description", "")))
 

@@ -333,6 +333,7 @@ def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
     if not isinstance(value, dict) or not value:
         raise _Problem(expected)
     owner_of: dict[str, str] = {}
+    name_owner: dict[str, str] = {}
     hosts: dict[str, tuple[str, ...]] = {}
     for alias, alias_hosts in value.items():
         if not _ALIAS.fullmatch(alias):
@@ -349,6 +350,16 @@ def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
                 where = "twice" if owner_of[host] == alias else f"in aliases {owner_of[host]!r} and {alias!r}"
                 raise _Problem(f"host {host!r} is listed {where}; a host belongs to one alias")
             owner_of[host] = alias
+            # Google matches the Host header as sent: `a.com` and `a.com:443` are different patterns, and most
+            # clients omit the default port. In one alias both forms are useful; in two, where a request goes
+            # would depend on whether its client wrote the port.
+            name = host.partition(":")[0]
+            other = name_owner.setdefault(name, alias)
+            if other != alias:
+                raise _Problem(
+                    f"host {name!r} is in aliases {other!r} and {alias!r} (with different ports): where a request "
+                    "goes would depend on whether its client sends the port; keep every port of a host in one alias"
+                )
         hosts[alias] = tuple(alias_hosts)
     if DEFAULT_ALIAS not in hosts:
         raise _Problem(f"no {DEFAULT_ALIAS!r} alias; services without a public-host label use it")

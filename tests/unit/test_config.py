@@ -170,6 +170,12 @@ BAD = [
         id="hosts-matcher-names-collide",
     ),
     pytest.param("RUNWAY_HOSTS", '{"default":["[::1]"]}', "is not a host rule", id="host-ipv6-literal"),
+    pytest.param(
+        "RUNWAY_HOSTS",
+        '{"default":["*"],"shop":["a.com"],"eu":["a.com:443"]}',
+        "host 'a.com' is in aliases 'shop' and 'eu' (with different ports)",
+        id="host-port-in-two-aliases",
+    ),
     pytest.param("RUNWAY_HOSTS", '{"default":["a.com:"]}', "is not a host rule", id="host-empty-port"),
     pytest.param("RUNWAY_HOSTS", '{"default":["a_b.com"]}', "is not a host rule", id="host-underscore"),
     pytest.param("RUNWAY_STATUS", "maybe", "expected on or off", id="status-maybe"),
@@ -267,6 +273,23 @@ def test_lb_project_and_hosts_for() -> None:
     assert Config.from_env({"RUNWAY_PROJECT": "lb-project"}).lb_project(KEY) == "lb-project"
     assert config.hosts_for("shop") == ("shop.example.com",)
     assert config.hosts_for("nope") is None
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        pytest.param({"default": ["*"]}, id="any-host"),
+        pytest.param({"default": ["*.example.com", "*-eu.example.com"]}, id="wildcards"),
+        pytest.param({"default": ["a.com", "a.com:443"]}, id="both-port-forms-in-one-alias"),
+        pytest.param({"default": ["a.com:8443"]}, id="explicit-port"),
+        pytest.param({"default": ["*"], "lb": ["34.120.1.2"]}, id="ipv4-address"),
+        pytest.param({"default": ["*"], "a_b": ["x.example.com"], "a-b": ["y.example.com"]}, id="close-aliases"),
+    ],
+)
+def test_accepted_hosts(hosts: dict[str, list[str]]) -> None:
+    """What Google's host-rule syntax allows is accepted as written (docs/decisions.md, "Hosts")."""
+    config = Config.from_env({"RUNWAY_HOSTS": json.dumps(hosts)})
+    assert {alias: list(found) for alias, found in config.hosts.items()} == hosts
 
 
 def test_hosts_are_read_only() -> None:
