@@ -24,3 +24,14 @@ def load(overrides: Mapping[str, str | None]) -> Config:
         return Config.from_env(env)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from exc
+
+
+def check_scope(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A `--scope` value, checked by `RUNWAY_SCOPE`'s own parser (organizations/N, folders/N, project ids)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        Config.from_env({"RUNWAY_SCOPE": value})
+    except ConfigError as exc:
+        raise click.BadParameter("; ".join(why for _, why in exc.problems)) from None
+    return value.strip()

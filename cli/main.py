@@ -20,9 +20,10 @@ import click
 
 from shared.config import ConfigError
 
-from .common import ConfigProblem, load
+from .common import ConfigProblem, check_scope, load
 from .doctor import doctor
 from .explain import explain
+from .projects import service_project_option
 from .report import report
 
 __all__ = ["ConfigProblem", "cli", "load", "main"]
@@ -126,15 +127,23 @@ def _deploy_sample(endpoint: str, project: str, region: str) -> None:
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing.")
-@click.option("--project", help="Project to sweep (default RUNWAY_PROJECT).")
+@click.option("--project", help="runway's and the load balancer's project (default RUNWAY_PROJECT).")
+@click.option(
+    "--scope",
+    callback=check_scope,
+    help="Projects to sweep: organizations/N, folders/N or comma-separated project ids (default RUNWAY_SCOPE, "
+    "else the project alone).",
+)
 @click.option("--regions", help="Comma-separated regions (default RUNWAY_REGIONS).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--log", "show_log", is_flag=True, help="Also print the decision log lines (JSON).")
-def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str, show_log: bool) -> None:
-    """Sweep every service: enforce ingress, plan the whole load balancer, apply unless --dry-run.
+def reconcile(
+    dry_run: bool, project: str | None, scope: str | None, regions: str | None, fmt: str, show_log: bool
+) -> None:
+    """Sweep every service in scope: enforce ingress, plan the whole load balancer, apply unless --dry-run.
 
     A backfill for services that existed before runway, and a drift check: in dry run, exit 1 when the plan
-    is not empty.
+    is not empty. Over several projects, the plan is also counted per project, with the total.
     """
     from shared import clients
     from shared.decision_log import DecisionLog
@@ -142,8 +151,16 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
     from shared.flow_sweep import sweep
 
     from . import plan_view
+    from .plan_rollup import by_project
 
-    config = load({"RUNWAY_PROJECT": project, "RUNWAY_REGIONS": regions, "RUNWAY_DRY_RUN": "true" if dry_run else None})
+    config = load(
+        {
+            "RUNWAY_PROJECT": project,
+            "RUNWAY_SCOPE": scope,
+            "RUNWAY_REGIONS": regions,
+            "RUNWAY_DRY_RUN": "true" if dry_run else None,
+        }
+    )
     log = DecisionLog(
         function="cli.reconcile", dry_run=config.dry_run, stream=sys.stderr if show_log else io.StringIO()
     )
@@ -171,11 +188,10 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
         raise ConfigProblem(str(exc)) from exc
     except RunwayApiError as exc:
         raise click.ClickException(f"sweep failed: {exc}") from exc
-    click.echo(
-        plan_view.as_json(result, dry_run=config.dry_run)
-        if fmt == "json"
-        else plan_view.as_text(result, dry_run=config.dry_run)
-    )
+    # Every project the scope lists by id is shown, services or not; of an organization or folder, those swept.
+    rows = by_project(result, lb_project=config.require_project(), covered=config.effective_scope().projects)
+    render = plan_view.as_json if fmt == "json" else plan_view.as_text
+    click.echo(render(result, dry_run=config.dry_run, by_project=rows))
     drift = config.dry_run and (result.changes or result.ingress_changes())
     if drift or result.findings() or result.failures:
         sys.exit(1)
@@ -185,8 +201,10 @@ def reconcile(dry_run: bool, project: str | None, regions: str | None, fmt: str,
 @click.option("--project", help="Project of the load balancer (default RUNWAY_PROJECT).")
 @click.option("--url-map", help="The shared URL map (default RUNWAY_URL_MAP).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "mermaid"]), default="table", show_default=True)
-def routes(project: str | None, url_map: str | None, fmt: str) -> None:
-    """The live routing table: host → path → service → regions, read from the URL map and the backends."""
+@service_project_option("the routes")
+def routes(project: str | None, url_map: str | None, fmt: str, service_projects: tuple[str, ...]) -> None:
+    """The live routing table: host → path → service → regions, read from the URL map and the backends, with
+    the routes counted per service project."""
     from shared import clients
     from shared.errors import RunwayApiError
 
@@ -204,12 +222,13 @@ def routes(project: str | None, url_map: str | None, fmt: str) -> None:
         raise ConfigProblem(str(exc)) from exc
     except RunwayApiError as exc:
         raise click.ClickException(str(exc)) from exc
+    rows = routes_view.only_projects(rows, service_projects)
     if fmt == "json":
         click.echo(routes_view.as_json(rows, default))
     elif fmt == "mermaid":
         click.echo(routes_view.as_mermaid(rows, default, name))
     else:
-        click.echo(routes_view.as_table(rows, default))
+        click.echo(routes_view.as_table(rows, default, lb_project=config.project))
 
 
 @cli.command()

@@ -1,15 +1,23 @@
-"""A sweep's result printed the way `terraform plan` prints: + create, ~ update, - delete, each with why."""
+"""A sweep's result printed the way `terraform plan` prints: + create, ~ update, - delete, each with why; over
+several projects, a table per project with their total (`cli.plan_rollup`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 from shared.sweep_result import SweepResult
 
+from .plan_rollup import COUNTS, total
+
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
+_HEADERS = ("PROJECT", "SERVICES", "INGRESS", "CREATE", "UPDATE", "DELETE", "FINDINGS", "FAILURES")
 
 
-def as_text(result: SweepResult, *, dry_run: bool) -> str:
+def as_text(result: SweepResult, *, dry_run: bool, by_project: Sequence[dict[str, Any]] = ()) -> str:
+    """The plan (or what was applied); `by_project` (from `cli.plan_rollup.by_project`) is shown when it holds
+    more than one project."""
     verb = "would" if dry_run else "did"
     lines = [f"{len(result.services)} services swept."]
     ingress = result.ingress_changes()
@@ -30,6 +38,8 @@ def as_text(result: SweepResult, *, dry_run: bool) -> str:
             lines.append(f"  ! {d['action']} {d.get('service')}: {detail}")
     for failure in result.failures:
         lines.append(f"  ! failed: {failure['service']}: {failure['error']}")
+    if len(by_project) > 1:
+        lines += ["", "By project:", *project_table(by_project)]
     counts = {op: sum(1 for c in result.changes if c.op == op) for op in SYMBOL}
     lines.append("")
     if not result.changes and not ingress:
@@ -43,5 +53,13 @@ def as_text(result: SweepResult, *, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def as_json(result: SweepResult, *, dry_run: bool) -> str:
-    return json.dumps(result.summary(dry_run=dry_run), indent=2)
+def project_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The per-project rows as an aligned table, the rolled-up total last."""
+    cells = [_HEADERS] + [(str(r["project"]), *(str(r[c]) for c in COUNTS)) for r in (*rows, total(rows))]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(_HEADERS))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in cells]
+
+
+def as_json(result: SweepResult, *, dry_run: bool, by_project: Sequence[dict[str, Any]] = ()) -> str:
+    """`SweepResult.summary` with `by_project` added (a list of per-project counts, sorted by project)."""
+    return json.dumps({**result.summary(dry_run=dry_run), "by_project": list(by_project)}, indent=2)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import click
 
+from cli.projects import service_project_option
 from cli.report_format import render
 from cli.report_model import FORMATS, rfc3339
+from cli.report_projects import only_projects
 from cli.report_read import fetch_decisions, parse_when
 from cli.report_summary import summarize
 from shared.errors import API_ERRORS
@@ -57,13 +59,21 @@ class LoggingReadError(click.ClickException):
     default=None,
     help="Write the report to this file instead of stdout.",
 )
+@service_project_option("the decisions and posture")
 @click.pass_context
 def report(
-    ctx: click.Context, since_text: str, until_text: str | None, project: str | None, fmt: str, output: Path | None
+    ctx: click.Context,
+    since_text: str,
+    until_text: str | None,
+    project: str | None,
+    fmt: str,
+    output: Path | None,
+    service_projects: tuple[str, ...],
 ) -> None:
     """Summarize runway's decisions from its decision log: remediations, routes, conflicts, invalid routes,
-    errors, each service's route findings (open or resolved, with their age), and the posture of the latest sweep
-    (services private, published, exempt and open per project; the URL map's budgets and budget warnings).
+    errors, each service's route findings (open or resolved, with their age), all of it per service project, and
+    the posture of the latest sweep (services private, published, exempt and open per project; the URL map's
+    budgets and budget warnings).
 
     Exit status: 0 no findings; 1 the window holds findings (route conflicts, invalid route labels, unreachable
     routes, API errors, malformed events); 2 usage or configuration error; 3 the Logging API could not be read.
@@ -100,7 +110,7 @@ def report(
         where = config.api_endpoint or "logging.googleapis.com"
         raise LoggingReadError(f"could not read the decision log of {project} from {where}: {exc}") from exc
 
-    summary = summarize(decisions, since=since, until=until, project=project)
+    summary = summarize(only_projects(decisions, service_projects), since=since, until=until, project=project)
     text = render(summary, fmt)
     if output is None:
         click.echo(text, nl=False)

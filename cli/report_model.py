@@ -33,6 +33,9 @@ JSON (`--format json`): `Report.to_dict()`, keys in this order, times RFC3339 UT
                          budgets: [{budget, used, limit, fraction, where, over}]  (by name; `over`: above 80 %),
                          warnings: [{time, budget, used, limit, fraction, where}]}: the latest
                         `budget_warning` of each budget in the window (by name)
+    by_project          [{project, ingress_remediated, route_registered, route_updated, route_removed, conflicts,
+                         invalid, unreachable, api_error, open_findings}] (by project; `cli.report_projects`):
+                        real decisions per project of their `service`, and its open route findings
 
 `time_to_remediate` is over `seconds_to_remediate` (event time → fix): the median, the 95th percentile by
 nearest rank (the smallest value at least 95 % of the values are at or under) and the maximum; null when no
@@ -49,6 +52,9 @@ already a `route_unchanged` repeat, so the finding is older than the window show
 `first_seen` to the end of the window; resolved, from `first_seen` to `resolved`. `reports` counts the run's
 decisions; `principal` is the first one's; `holder`, `reason` and `paths` come from its latest decision that
 carried them. Open findings oldest first, resolved ones by resolution time.
+
+`--service-project P` (repeatable) reports on the services of those projects: decisions naming another project's
+service are left out before anything is counted (those naming no service stay), and `posture.projects` keeps P.
 
 CSV (`--format csv`): one row per decision in the window after de-duplication, real and dry-run (column
 `dry_run`), oldest first, with the columns of `cli.report_format.CSV_COLUMNS`; lists are joined with spaces,
@@ -67,6 +73,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from cli.report_projects import ProjectRollup
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
 SCHEMA_VERSION = 2
@@ -88,9 +96,6 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
 }
 OPEN = "all"  # gcloud's name for INGRESS_TRAFFIC_ALL, as the decision log writes it
 UNKNOWN_PRINCIPAL = "(unknown)"
-
-
-# ------------------------------------------------------------------------------------------------ times
 
 
 def rfc3339(moment: datetime) -> str:
@@ -129,9 +134,6 @@ def strings(value: Any) -> tuple[str, ...]:
 
 def text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-# ------------------------------------------------------------------------------------------------ shapes
 
 
 @dataclass(frozen=True)
@@ -363,6 +365,7 @@ class Report:
     timeline: Timeline
     route_findings: RouteFindings = field(default_factory=RouteFindings)
     posture: Posture | None = None
+    by_project: tuple[ProjectRollup, ...] = ()
     # The de-duplicated decisions themselves, oldest first: the CSV's rows. Not part of the JSON summary.
     decisions: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
 

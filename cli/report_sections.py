@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cli.report_model import Report, RouteFinding, rfc3339
+from cli.report_projects import COLUMNS, total
 
 
 def short_service(name: str | None) -> str:
@@ -71,6 +72,7 @@ def sections(report: Report) -> list[Section]:
             ("action", "count", "reason", "services"),
             tuple((g.action, str(g.count), _clip(g.reason), str(len(g.services))) for g in report.errors),
         ),
+        _projects_section(report),
         *_posture_sections(report),
         Section(
             "Dry run (would have done)",
@@ -92,6 +94,35 @@ def sections(report: Report) -> list[Section]:
             empty="no changes or findings",
         ),
     ]
+
+
+# The Projects section's column headings, short enough for a terminal.
+_PROJECT_HEADERS = (
+    "project",
+    "remediated",
+    "registered",
+    "updated",
+    "removed",
+    "conflicts",
+    "invalid",
+    "unreachable",
+    "api_error",
+    "open findings",
+)
+
+
+def _projects_section(report: Report) -> Section:
+    """Real decisions rolled up per project of their service, then the total."""
+    rows = report.by_project
+    listed = (*rows, total(rows)) if rows else ()
+    cells = tuple((r.project, *(str(getattr(r, c)) for c in COLUMNS)) for r in listed)
+    return Section(
+        "Projects",
+        _PROJECT_HEADERS,
+        cells,
+        note="real decisions per project of the service each names; those naming no service are in no row",
+        empty="no decision names a service",
+    )
 
 
 def _remediation_sections(report: Report) -> list[Section]:

@@ -4,7 +4,8 @@
 `event_id`, `function`, `action`, `service`; decisions without an `event_id`, such as the scheduled sweep's, are
 never merged), and splits the stream in two: the main sections say what runway did, the `dry_run` section what it
 would have done (decisions logged with `dry_run: true`). Route findings and the posture are in
-`cli.report_findings`. What each part of the result means: `cli.report_model`.
+`cli.report_findings`, the roll-up per service project in `cli.report_projects`. What each part of the result
+means: `cli.report_model`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from cli.report_model import (
     strings,
     text,
 )
+from cli.report_projects import by_project
 from shared.decision_log import ACTION_NAMES
 
 _GROUP_OF = {action: group for group, actions in GROUPS.items() for action in actions}
@@ -66,6 +68,7 @@ def summarize(
     rows = _deduplicated(in_window)
     real = [d for d in rows if not flag(d.get("dry_run"))]
     dry = [d for d in rows if flag(d.get("dry_run"))]
+    findings = route_findings(real, end)
     return Report(
         project=project,
         since=start,
@@ -89,8 +92,9 @@ def summarize(
             findings=tuple(_dry_item(d) for d in dry if d.get("action") in FINDING_ACTIONS),
         ),
         timeline=_timeline(real, start, end),
-        route_findings=route_findings(real, end),
+        route_findings=findings,
         posture=posture(rows),
+        by_project=by_project(real, (f.service for f in findings.open)),
         decisions=tuple(rows),
     )
 

@@ -1,10 +1,17 @@
 """The live routing table of the shared load balancer: host → path → service → regions, read from the URL map
-and the backend services (`python main.py routes`)."""
+and the backend services (`python main.py routes`), with the routes counted per service project.
+
+The URL map is in the load balancer's project; each backend service (and so each route) is in its service's
+project, which the table shows in a column of its own once any differs from the load balancer's.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from shared.api_compute import get_url_map, list_backend_services
 from shared.clients import ComputeClients
@@ -20,6 +27,7 @@ class Route:
     regions: tuple[str, ...]
     backend: str
     owner: str  # the runway owner id, or "" for what runway does not manage
+    project: str = ""  # the service's project (of the backend service, for what runway does not manage)
 
 
 def read_routes(compute: ComputeClients, project: str, url_map: str) -> tuple[list[Route], str]:
@@ -45,6 +53,8 @@ def read_routes(compute: ComputeClients, project: str, url_map: str) -> tuple[li
             backend = last_segment(path_of)
             marker = parse_marker(backends.get(path_of, {}).get("description"))
             regions = tuple(sorted(neg_regions(backends.get(path_of))))
+            parts = path_of.split("/")
+            owner_project = marker.ref.project if marker else parts[1] if parts[0] == "projects" else project
             for host in host_rule.get("hosts", []):
                 for path in rule.get("paths", []):
                     rows.append(
@@ -55,22 +65,51 @@ def read_routes(compute: ComputeClients, project: str, url_map: str) -> tuple[li
                             regions,
                             backend,
                             marker.owner if marker else "",
+                            owner_project,
                         )
                     )
     rows.sort(key=lambda r: (r.host, r.path))
     return rows, last_segment(str(umap.get("defaultService", "")))
 
 
-def as_table(rows: list[Route], default: str) -> str:
-    header = ("HOST", "PATH", "SERVICE", "REGIONS", "BACKEND")
-    lines = [header] + [(r.host, r.path, r.service, ",".join(r.regions) or "-", r.backend) for r in rows]
-    lines.append(("*", "(anything else)", "-", "-", default))
+def only_projects(rows: Sequence[Route], projects: Collection[str]) -> list[Route]:
+    """The routes of services in `projects` (all of them when it is empty)."""
+    return [r for r in rows if not projects or r.project in projects]
+
+
+def by_project(rows: Sequence[Route]) -> list[dict[str, Any]]:
+    """Per service project, sorted: its routes (host and path pairs) and the services they reach."""
+    routes = Counter(r.project for r in rows)
+    services = Counter(project for project, _ in {(r.project, r.service) for r in rows})
+    return [{"project": p, "routes": routes[p], "services": services[p]} for p in sorted(routes)]
+
+
+def as_table(rows: list[Route], default: str, *, lb_project: str | None = None) -> str:
+    """The table; a PROJECT column when some route's project is not `lb_project`; routes per project below."""
+    wide = any(r.project != lb_project for r in rows) if lb_project else False
+    header = ("HOST", "PATH", *(("PROJECT",) if wide else ()), "SERVICE", "REGIONS", "BACKEND")
+    lines = [header] + [
+        (r.host, r.path, *((r.project,) if wide else ()), r.service, ",".join(r.regions) or "-", r.backend)
+        for r in rows
+    ]
+    lines.append(("*", "(anything else)", *(("-",) if wide else ()), "-", "-", default))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+    table = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines]
+    footer = [
+        f"  {c['project']}: {_count(c['routes'], 'route')} to {_count(c['services'], 'service')}"
+        for c in by_project(rows)
+    ]
+    return "\n".join([*table, "", "Routes per project:", *(footer or ["  none"])])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def as_json(rows: list[Route], default: str) -> str:
-    return json.dumps({"default_backend": default, "routes": [asdict(r) for r in rows]}, indent=2)
+    return json.dumps(
+        {"default_backend": default, "routes": [asdict(r) for r in rows], "by_project": by_project(rows)}, indent=2
+    )
 
 
 def as_mermaid(rows: list[Route], default: str, url_map: str) -> str:

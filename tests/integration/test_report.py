@@ -451,6 +451,20 @@ def expected_json() -> dict[str, Any]:
             "resolved": [],
         },
         "posture": None,
+        "by_project": [
+            {
+                "project": PROJECT,
+                "ingress_remediated": 3,
+                "route_registered": 2,
+                "route_updated": 0,
+                "route_removed": 1,
+                "conflicts": 1,
+                "invalid": 1,
+                "unreachable": 0,
+                "api_error": 1,
+                "open_findings": 2,
+            }
+        ],
     }
 
 
@@ -912,8 +926,8 @@ def test_an_unreadable_log_exits_3(env: dict[str, str], emulator: EmulatorServer
 
 def test_summaries_render_without_the_emulator() -> None:
     summary = summarize(as_read(KNOWN), since=SINCE, until=UNTIL, project=PROJECT)
-    assert format_table(summary).count("\n\n") == 13  # a blank line before each of the thirteen sections
-    assert format_markdown(summary).count("\n### ") == 13
+    assert format_table(summary).count("\n\n") == 14  # a blank line before each of the fourteen sections
+    assert format_markdown(summary).count("\n### ") == 14
     assert format_csv(summary).count("\n") == 13
 
 

@@ -277,7 +277,7 @@ def test_findings_and_posture_read_back_from_the_emulators_logging(
     result = CliRunner().invoke(report, [*WINDOW, "--format", "json"], env=env, catch_exceptions=False)
     assert result.exit_code == 1, result.output  # the conflict and the invalid label are findings
     body = json.loads(result.stdout)
-    assert list(body)[-2:] == ["route_findings", "posture"]
+    assert list(body)[-3:] == ["route_findings", "posture", "by_project"]
     (resolved,) = body["route_findings"]["resolved"]
     assert (resolved["service"], resolved["kind"], resolved["resolved"], resolved["age_seconds"]) == (
         svc("shop"),
