@@ -35,8 +35,7 @@ DEFAULT_OWNER_ID = "runway"
 # The quotas page's 64 KB; Google's URL-map size page says 1 MB (Public Preview), hence configurable.
 DEFAULT_URL_MAP_MAX_BYTES = 64 * 1024
 MAX_URL_MAP_MAX_BYTES = 1024 * 1024
-# A finding still there is logged again by the sweep at most this often (it is on the service meanwhile).
-DEFAULT_REPEAT_FINDINGS = timedelta(hours=24)
+DEFAULT_REPEAT_FINDINGS = timedelta(hours=24)  # how often the sweep logs a finding still on the service
 
 VARIABLES = (
     "RUNWAY_URL_MAP",
@@ -207,7 +206,7 @@ def _load(values: tuple[tuple[str, str | None], ...]) -> Config:
     return Config.from_env({name: value for name, value in values if value is not None})
 
 
-# --- parsers: each returns the value or raises _Problem with what was expected ---------------------
+# Parsers: each returns the value or raises _Problem with what was expected.
 
 
 class _Problem(Exception):
@@ -350,9 +349,7 @@ def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
                 where = "twice" if owner_of[host] == alias else f"in aliases {owner_of[host]!r} and {alias!r}"
                 raise _Problem(f"host {host!r} is listed {where}; a host belongs to one alias")
             owner_of[host] = alias
-            # Google matches the Host header as sent: `a.com` and `a.com:443` are different patterns, and most
-            # clients omit the default port. In one alias both forms are useful; in two, where a request goes
-            # would depend on whether its client wrote the port.
+            # `a.com` and `a.com:443` are different patterns to Google (docs/decisions.md, "Hosts").
             name = host.partition(":")[0]
             other = name_owner.setdefault(name, alias)
             if other != alias:

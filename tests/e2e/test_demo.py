@@ -19,11 +19,13 @@ def test_demo_plays_the_whole_story_and_exits_zero() -> None:
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
     assert "UNEXPECTED" not in out
-    for step in range(1, 8):
+    for step in range(1, 10):
         assert f"[{step}] " in out
-    assert out.count("    ok: ") == 8  # every check the story makes
-    assert "route_conflict, holder runway-demo/catalog" in out
-    assert "HTTP 200: 4 services, changes: none" in out
+    assert out.count("    ok: ") == 15  # every check the story makes
+    assert "on the service: runway-route=conflict, holder runway-demo/catalog" in out
+    assert "on the service: runway-route=unreachable" in out
+    assert "HTTP 200: 5 services, changes: none" in out
+    assert "'private': 3, 'published': 2" in out
     assert "*     /products        runway-demo/catalog" in out
-    assert "Decisions by action" in out and "Route conflicts" in out
+    assert "Decisions by action" in out and "Route conflicts" in out and "Posture" in out
     assert "everything stopped" in out
