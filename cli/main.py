@@ -189,7 +189,7 @@ def reconcile(
     except RunwayApiError as exc:
         raise click.ClickException(f"sweep failed: {exc}") from exc
     # Every project the scope lists by id is shown, services or not; of an organization or folder, those swept.
-    rows = by_project(result, lb_project=config.require_project(), covered=config.effective_scope().projects)
+    rows = by_project(result, lb_project=config.require_project(), covered=result.projects)
     render = plan_view.as_json if fmt == "json" else plan_view.as_text
     click.echo(render(result, dry_run=config.dry_run, by_project=rows))
     drift = config.dry_run and (result.changes or result.ingress_changes())

@@ -22,9 +22,9 @@ def _row(project: str) -> dict[str, Any]:
 
 
 def by_project(result: SweepResult, *, lb_project: str, covered: Iterable[str] = ()) -> list[dict[str, Any]]:
-    """One row per project, sorted: every project in `covered` (the projects a scope lists by id) and every
-    project the result names; each row counts its services, ingress changes, creates, updates and deletes,
-    findings and failures."""
+    """One row per project, sorted: every project in `covered` (the projects the sweep covered, with services or
+    not) and every project the result names; each row counts its services, ingress changes, creates, updates and
+    deletes, findings and failures."""
     rows = {project: _row(project) for project in covered}
 
     def add(project: str | None, count: str) -> None:

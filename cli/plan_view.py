@@ -34,8 +34,9 @@ def as_text(result: SweepResult, *, dry_run: bool, by_project: Sequence[dict[str
     if problems:
         lines += ["", "Findings:"]
         for d in problems:
-            detail = f"held by {d['holder']}" if d.get("holder") else d.get("reason", "")
-            lines.append(f"  ! {d['action']} {d.get('service')}: {detail}")
+            detail = f"held by {d['holder']}" if d.get("holder") else d.get("reason") or d.get("message", "")
+            what = f"{d['finding']} (already on the service)" if d.get("finding") else d["action"]
+            lines.append(f"  ! {what} {d.get('service')}: {detail}")
     for failure in result.failures:
         lines.append(f"  ! failed: {failure['service']}: {failure['error']}")
     if len(by_project) > 1:

@@ -101,8 +101,9 @@ def sweep(
     settings = map_settings(config, lb_project, upkeep=True)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
-        observed = observe(config, run, compute, projects_in_scope(config), regions, pool)
-        result = SweepResult(services=observed.services)
+        projects = projects_in_scope(config)
+        observed = observe(config, run, compute, projects, regions, pool)
+        result = SweepResult(services=observed.services, projects=projects)
         _ingress_pass(observed.services, config, log, run, result, pool, progress)
         services = _decide(observed, config, run)
         url_map = get_url_map(compute, settings.project, settings.url_map)

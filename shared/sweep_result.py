@@ -14,13 +14,21 @@ from typing import Any
 from .model import Action, Change, ServiceFacts
 from .plan_limits import Usage
 
-# Decisions a person must look at: what `reconcile` exits 1 for.
-FINDINGS = (Action.ROUTE_CONFLICT, Action.ROUTE_INVALID, Action.API_ERROR, Action.BUDGET_WARNING)
+# Decisions a person must look at: what `reconcile` exits 1 for. A finding already recorded on the service is
+# logged as `route_unchanged` with `finding` (docs/design.md §3): it is still open, so it still counts here.
+FINDINGS = (
+    Action.ROUTE_CONFLICT,
+    Action.ROUTE_INVALID,
+    Action.ROUTE_UNREACHABLE,
+    Action.API_ERROR,
+    Action.BUDGET_WARNING,
+)
 
 
 @dataclass
 class SweepResult:
     services: list[ServiceFacts] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)  # every project swept, services or not
     decisions: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)  # applied, or in a dry run planned
     applied: bool = False
@@ -35,7 +43,7 @@ class SweepResult:
         return [d for d in self.decisions if d["action"] == Action.INGRESS_REMEDIATED]
 
     def findings(self) -> list[dict[str, Any]]:
-        return [d for d in self.decisions if d["action"] in FINDINGS]
+        return [d for d in self.decisions if d["action"] in FINDINGS or d.get("finding")]
 
     def budgets(self) -> dict[str, dict[str, Any]]:
         return {
@@ -47,6 +55,7 @@ class SweepResult:
         return {
             "dry_run": dry_run,
             "applied": self.applied,
+            "projects": self.projects,
             "services": len(self.services),
             "decisions": self.counts(),
             "ingress": [
@@ -56,7 +65,9 @@ class SweepResult:
                 {"op": c.op, "kind": c.kind, "name": c.name, "project": c.project, "region": c.region, "why": c.why}
                 for c in self.changes
             ],
-            "findings": [{k: d.get(k) for k in ("action", "service", "holder", "reason")} for d in self.findings()],
+            "findings": [
+                {k: d.get(k) for k in ("action", "finding", "service", "holder", "reason")} for d in self.findings()
+            ],
             "failures": self.failures,
             "posture": self.posture,
             "budgets": self.budgets(),

@@ -46,10 +46,13 @@ def deploy(
     labels: dict[str, str] | None = None,
     project: str = P,
     ingress: str = "INGRESS_TRAFFIC_ALL",
+    public: bool = True,
 ) -> None:
+    """`public`: anyone may invoke it (the IAM check disabled), so a route to it is reachable."""
     service = run_v2.Service(
         ingress=run_v2.IngressTraffic[ingress],
         labels=labels or {},
+        invoker_iam_disabled=public,
         template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]),
     )
     clients.run_services(emulator.url).create_service(
@@ -80,6 +83,20 @@ def test_reconcile_dry_run_prints_the_plan_writes_nothing_and_exits_1(
     assert "~ url_map runway-lb" in out
     assert "Plan: 1 ingress to fix, 2 to create, 2 to update, 0 to destroy." in out
     assert len(writes(emulator)) == before
+
+
+def test_an_open_finding_keeps_reconcile_at_exit_1_on_every_sweep(
+    emulator: EmulatorServer, env: dict[str, str]
+) -> None:
+    deploy(emulator, "private-api", labels={"public-route": "true"}, public=False)
+    code, out = invoke("reconcile")
+    assert code == 1, out
+    assert f"! route_unreachable projects/{P}/locations/{R}/services/private-api: allUsers does not hold" in out
+    # Recorded on the service now, so not logged again; still open, so still a finding.
+    code, out = invoke("reconcile", "--dry-run")
+    assert code == 1, out
+    assert f"! unreachable (already on the service) projects/{P}/locations/{R}/services/private-api:" in out
+    assert "No changes." in out
 
 
 def test_reconcile_applies_then_finds_nothing_and_routes_shows_the_table(
