@@ -85,7 +85,8 @@ def sections(report: Report) -> list[Section]:
         ),
         Section(
             f"Activity per {duration_text(report.timeline.bucket_seconds)}",
-            ("start", *report.timeline.groups),
+            # The JSON keeps the group's name `conflicts`; it counts every route finding (report_model).
+            ("start", *("findings" if g == "conflicts" else g for g in report.timeline.groups)),
             tuple(
                 (_short_time(b.start), *(str(getattr(b, g)) for g in report.timeline.groups))
                 for b in report.timeline.buckets
