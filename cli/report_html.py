@@ -104,7 +104,8 @@ def _section(section: Section) -> str:
 
 def format_html(report: Report) -> str:
     legend = "".join(
-        f'<span><i style="background:{color}"></i>{escape(group)}</span>' for group, color in COLORS.items()
+        f'<span><i style="background:{color}"></i>{escape("findings" if group == "conflicts" else group)}</span>'
+        for group, color in COLORS.items()
     )
     body = [
         f"<h1>{escape(title(report))}</h1>",
