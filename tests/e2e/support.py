@@ -78,6 +78,7 @@ def create_service(
     region: str = REGION,
     principal: str = "alice@example.com",
     public: bool = True,
+    project: str | None = None,
 ) -> run_v2.Service:
     """Deploy a service with google-cloud-run (the v2 API), as a developer or Terraform would. `public`: anyone
     may invoke it (`invokerIamDisabled`, gcloud's `--no-invoker-iam-check`), so a route to it is reachable."""
@@ -91,7 +92,7 @@ def create_service(
         ),
     )
     operation = run_client(stack).create_service(
-        parent=f"projects/{stack.project}/locations/{region}",
+        parent=f"projects/{project or stack.project}/locations/{region}",
         service_id=name,
         service=service,
         metadata=[("x-emulator-principal", principal)],
@@ -99,8 +100,8 @@ def create_service(
     return operation.result(timeout=30)
 
 
-def get_service(stack: LocalStack, name: str, region: str = REGION) -> run_v2.Service:
-    return run_client(stack).get_service(name=f"projects/{stack.project}/locations/{region}/services/{name}")
+def get_service(stack: LocalStack, name: str, region: str = REGION, project: str | None = None) -> run_v2.Service:
+    return run_client(stack).get_service(name=f"projects/{project or stack.project}/locations/{region}/services/{name}")
 
 
 def settle(stack: LocalStack) -> None:
@@ -154,10 +155,10 @@ def update_labels(
     return operation.result(timeout=30)
 
 
-def delete_service(stack: LocalStack, name: str, region: str = REGION) -> None:
-    run_client(stack).delete_service(name=f"projects/{stack.project}/locations/{region}/services/{name}").result(
-        timeout=30
-    )
+def delete_service(stack: LocalStack, name: str, region: str = REGION, project: str | None = None) -> None:
+    run_client(stack).delete_service(
+        name=f"projects/{project or stack.project}/locations/{region}/services/{name}"
+    ).result(timeout=30)
 
 
 def audit_entries(stack: LocalStack, method: str | None = None) -> list[dict[str, Any]]:
