@@ -51,6 +51,8 @@ def setup(url: str, services: int, labeled: int) -> None:
         service = run_v2.Service(
             labels={"public-route": "true"} if i < labeled else {},
             ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
+            # Reachable through the load balancer, so published rather than `route_unreachable`.
+            invoker_iam_disabled=i < labeled,
             template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]),
         )
         client.create_service(

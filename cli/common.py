@@ -35,3 +35,10 @@ def check_scope(_ctx: click.Context, _param: click.Parameter, value: str | None)
     except ConfigError as exc:
         raise click.BadParameter("; ".join(why for _, why in exc.problems)) from None
     return value.strip()
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 service`, `2 services`, `3 policies`."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"

@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 import click
 
 
-def run_demo(*, keep_going: bool = False) -> int:
+def run_demo(*, keep_going: bool = False, org: bool = False) -> int:
+    """The single-project story, or with `org` the organization's (cli/demo_org.py)."""
     from cli import routes_view
     from cli.demo_actor import PROJECT, REGION, Story
+    from cli.demo_org import ORG, play_org
     from cli.demo_story import checkup, play
     from cli.report_format import format_table
     from cli.report_summary import summarize
@@ -27,14 +29,18 @@ def run_demo(*, keep_going: bool = False) -> int:
         bold=True,
     )
     started = time.monotonic()
-    with LocalStack(project=PROJECT, region=REGION) as stack:
+    with LocalStack(project=PROJECT, region=REGION, org=ORG if org else None) as stack:
+        feed = "an organization sink, a Pub/Sub topic and Pub/Sub triggers" if org else "audit-log triggers"
         click.echo(
-            f"Local stack up in {time.monotonic() - started:.1f} s at {stack.url}: triggers for "
+            f"Local stack up in {time.monotonic() - started:.1f} s at {stack.url}: {feed} for "
             f"enforce_ingress and sync_routes, URL map runway-lb, Cloud Armor policy runway-edge."
         )
         story = Story(stack)
-        play(story)
-        checkup(story)
+        if org:
+            play_org(story)
+        else:
+            play(story)
+            checkup(story)
 
         click.secho("\nRouting table (python main.py routes), read from the URL map:", bold=True)
         rows, default = routes_view.read_routes(story.compute, PROJECT, "runway-lb")

@@ -55,6 +55,7 @@ class Story:
         ingress: str = "INGRESS_TRAFFIC_ALL",
         principal: str,
         public: bool = False,
+        project: str = PROJECT,
     ) -> None:
         """Deploy with the v2 API; `public`: anyone may invoke it (gcloud's `--no-invoker-iam-check`)."""
         from google.cloud import run_v2
@@ -66,7 +67,7 @@ class Story:
             template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="hello")]),
         )
         self.run.create_service(
-            parent=f"projects/{PROJECT}/locations/{REGION}",
+            parent=f"projects/{project}/locations/{REGION}",
             service_id=name,
             service=service,
             metadata=[("x-emulator-principal", principal)],
@@ -96,11 +97,11 @@ class Story:
         )
         self.stack.settle()
 
-    def status(self, name: str) -> tuple[str | None, dict[str, Any]]:
+    def status(self, name: str, project: str = PROJECT) -> tuple[str | None, dict[str, Any]]:
         """The route status runway wrote on the service: its label and its annotation (JSON)."""
         import json
 
-        service = self.run.get_service(name=self.service_name(name))
+        service = self.run.get_service(name=self.service_name(name, project))
         raw = service.annotations.get("runway.dev/route-status")
         return service.labels.get("runway-route"), json.loads(raw) if raw else {}
 
@@ -163,20 +164,20 @@ class Story:
 
     # -- reading back -----------------------------------------------------------------------------------------
 
-    def service_name(self, name: str) -> str:
-        return f"projects/{PROJECT}/locations/{REGION}/services/{name}"
+    def service_name(self, name: str, project: str = PROJECT) -> str:
+        return f"projects/{project}/locations/{REGION}/services/{name}"
 
-    def ingress(self, name: str) -> str:
-        return self.run.get_service(name=self.service_name(name)).ingress.name
+    def ingress(self, name: str, project: str = PROJECT) -> str:
+        return self.run.get_service(name=self.service_name(name, project)).ingress.name
 
-    def decisions(self, function: str, service: str) -> list[dict[str, Any]]:
+    def decisions(self, function: str, service: str, project: str = PROJECT) -> list[dict[str, Any]]:
         from cli.report_read import fetch_decisions
 
         for _ in range(50):  # the log agent ships function output asynchronously
             found = [
                 d
                 for d in fetch_decisions(self.logging, PROJECT, self.started)
-                if d.get("function") == function and d.get("service") == self.service_name(service)
+                if d.get("function") == function and d.get("service") == self.service_name(service, project)
             ]
             if found:
                 return found
@@ -188,12 +189,12 @@ class Story:
 
         return read_routes(self.compute, PROJECT, "runway-lb")[0]
 
-    def routes_of(self, service: str) -> list[tuple[str, str]]:
-        return sorted((r.host, r.path) for r in self.routes() if r.service == f"{PROJECT}/{service}")
+    def routes_of(self, service: str, project: str = PROJECT) -> list[tuple[str, str]]:
+        return sorted((r.host, r.path) for r in self.routes() if r.service == f"{project}/{service}")
 
-    def owned_objects(self) -> tuple[list[str], list[str]]:
+    def owned_objects(self, project: str = PROJECT) -> tuple[list[str], list[str]]:
         from shared.api_compute import list_backend_services, list_negs, owned
 
-        backends = sorted(b["name"] for b in owned(list_backend_services(self.compute, PROJECT), "runway"))
-        negs = sorted(n["name"] for n in owned(list_negs(self.compute, PROJECT, self.stack.regions), "runway"))
+        backends = sorted(b["name"] for b in owned(list_backend_services(self.compute, project), "runway"))
+        negs = sorted(n["name"] for n in owned(list_negs(self.compute, project, self.stack.regions), "runway"))
         return backends, negs

@@ -45,12 +45,17 @@ cli.add_command(doctor)
 
 @cli.command()
 @click.option("--keep-going", is_flag=True, help="Leave the stack up at the end (Ctrl-C to stop).")
-def demo(keep_going: bool) -> None:
+@click.option(
+    "--org",
+    is_flag=True,
+    help="The organization story instead: three projects in two folders behind one sink, one load balancer.",
+)
+def demo(keep_going: bool, org: bool) -> None:
     """Play the whole story on the embedded emulator: remediation, routes, a gcloud relabel, a conflict,
     cleanup, a sweep, then the routing table and the report."""
     from .demo import run_demo
 
-    sys.exit(run_demo(keep_going=keep_going))
+    sys.exit(run_demo(keep_going=keep_going, org=org))
 
 
 @cli.command()

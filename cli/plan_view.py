@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.sweep_result import SweepResult
 
+from .common import plural
 from .plan_rollup import COUNTS, total
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -19,7 +20,7 @@ def as_text(result: SweepResult, *, dry_run: bool, by_project: Sequence[dict[str
     """The plan (or what was applied); `by_project` (from `cli.plan_rollup.by_project`) is shown when it holds
     more than one project."""
     verb = "would" if dry_run else "did"
-    lines = [f"{len(result.services)} services swept."]
+    lines = [f"{plural(len(result.services), 'service')} swept."]
     ingress = result.ingress_changes()
     if ingress:
         lines += ["", f"Ingress ({verb} change):"]

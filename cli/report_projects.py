@@ -47,8 +47,8 @@ COLUMNS = tuple(f.name for f in dataclasses.fields(ProjectRollup))[1:]
 
 
 def by_project(real: Iterable[Mapping[str, Any]], open_findings: Iterable[str]) -> tuple[ProjectRollup, ...]:
-    """One row per project any of the `real` decisions' services is in (by project), counting its actions of
-    `COUNTED`; `open_findings` are the services (full names) whose route findings are open."""
+    """One row per project any of the `real` decisions' services is in (by project) with anything counted,
+    counting its actions of `COUNTED`; `open_findings` are the services (full names) whose route findings are open."""
     counts: dict[str, dict[str, int]] = {}
     for decision in real:
         project = service_project(decision.get("service"))
@@ -62,7 +62,11 @@ def by_project(real: Iterable[Mapping[str, Any]], open_findings: Iterable[str]) 
         project = service_project(service)
         if project is not None:
             counts.setdefault(project, dict.fromkeys(COLUMNS, 0))["open_findings"] += 1
-    return tuple(ProjectRollup(project, **counts[project]) for project in sorted(counts))
+    # A project whose decisions counted nothing (only compliant services, or events ignored as outside the scope)
+    # has no row: the posture section lists every project swept.
+    return tuple(
+        ProjectRollup(project, **counts[project]) for project in sorted(counts) if any(counts[project].values())
+    )
 
 
 def total(rows: Iterable[ProjectRollup]) -> ProjectRollup:

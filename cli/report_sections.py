@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cli.common import plural
 from cli.report_model import Report, RouteFinding, rfc3339
 from cli.report_projects import COLUMNS, total
 
@@ -242,7 +243,7 @@ def _posture_sections(report: Report) -> list[Section]:
             Section("URL-map budgets", ("budget",), (), empty=none),
         ]
     dry = ", dry run" if posture.dry_run else ""
-    swept = f"{posture.services} services swept" if posture.services is not None else "swept"
+    swept = f"{plural(posture.services, 'service')} swept" if posture.services is not None else "swept"
     failed = f", {posture.failures} failed" if posture.failures else ""
     warnings = "; ".join(f"{w.budget} {_percent(w.fraction)} at {_short_time(w.time)}" for w in posture.warnings)
     return [
@@ -274,12 +275,6 @@ def age_text(seconds: int) -> str:
         if len(parts) == 2:
             break
     return " ".join(parts)
-
-
-def plural(count: int, noun: str) -> str:
-    if count == 1:
-        return f"1 {noun}"
-    return f"{count} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
 
 
 def headline(report: Report) -> str:

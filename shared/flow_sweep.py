@@ -355,11 +355,14 @@ def _report(
 def _posture(
     result: SweepResult, observed: Observed, config: Config, published: set[ServiceRef]
 ) -> dict[str, dict[str, int]]:
-    """Per project, how many service copies are private, published, exempt (open by exemption) and open to all."""
+    """Per project swept, how many service copies are private, published, exempt (open by exemption) and open to
+    all."""
     remediated = {d["service"] for d in result.decisions if d["action"] == Action.INGRESS_REMEDIATED}
-    posture: dict[str, dict[str, int]] = defaultdict(lambda: {"private": 0, "published": 0, "exempt": 0, "open": 0})
+    empty = {"private": 0, "published": 0, "exempt": 0, "open": 0}
+    # Every project swept has its line, services or not.
+    posture = {project: dict(empty) for project in sorted(result.projects)}
     for facts in observed.services:
-        counts = posture[facts.key.project]
+        counts = posture.setdefault(facts.key.project, dict(empty))
         is_open = facts.ingress in (ALL, UNSPECIFIED) and not (facts.key.name in remediated and not config.dry_run)
         if facts.key.ref in published:
             counts["published"] += 1
@@ -369,4 +372,4 @@ def _posture(
             counts["open"] += 1
         else:
             counts["private"] += 1
-    return dict(posture)
+    return posture

@@ -23,7 +23,8 @@ import requests
 from click.testing import CliRunner
 
 from cli.main import cli
-from devstack.org import Folder, Org, sink_filter
+from devstack.org import Folder, Org
+from devstack.org_actions import misroute_project, pause_sink
 from devstack.stack import LocalStack
 from shared import clients
 from shared.api_compute import list_backend_services, list_negs, owned
@@ -104,9 +105,10 @@ def test_a_delete_whose_event_was_lost_is_collected_by_the_next_sweep(stack: Loc
     assert objects(stack, "team-b") != ([], [])
 
     # The sink is paused while the service is deleted: its audit entry never reaches runway.
-    _pause_sink(stack, True)
+    assert stack.org_setup is not None
+    pause_sink(stack.url, stack.org_setup, True)
     delete_service(stack, "short-lived", project="team-b")
-    _pause_sink(stack, False)
+    pause_sink(stack.url, stack.org_setup, False)
     stack.settle()
     assert "/short-lived" in rules(stack)
     assert not decisions(stack, action="route_removed")
@@ -125,7 +127,8 @@ def test_a_delete_whose_event_was_lost_is_collected_by_the_next_sweep(stack: Loc
 
 
 def test_an_event_from_outside_the_scope_ends_in_one_event_ignored(stack: LocalStack) -> None:
-    _misrouted_sink(stack)
+    assert stack.org_setup is not None
+    misroute_project(stack.url, stack.org_setup, OUTSIDER)
     create_service(stack, "stray", project=OUTSIDER, labels={"public-route": "true"})
     stack.settle()
 
@@ -166,48 +169,10 @@ def test_the_report_rolls_up_per_project(stack: LocalStack, monkeypatch: pytest.
     assert (rows["team-b"]["ingress_remediated"], rows["team-b"]["route_registered"]) == (1, 0)
     assert (rows["data-a"]["ingress_remediated"], rows["data-a"]["route_registered"]) == (2, 1)
     assert (rows["data-a"]["conflicts"], rows["data-a"]["open_findings"]) == (1, 1)
+    # Every project swept has its line, runway's own (no services) too.
     assert report["posture"]["projects"] == [
         {"project": "data-a", "private": 1, "published": 1, "exempt": 0, "open": 0},
+        {"project": "runway-demo", "private": 0, "published": 0, "exempt": 0, "open": 0},
         {"project": "team-a", "private": 0, "published": 1, "exempt": 0, "open": 0},
         {"project": "team-b", "private": 1, "published": 0, "exempt": 0, "open": 0},
     ]
-
-
-def _logging(stack: LocalStack) -> object:
-    from devstack.org import _api
-
-    return _api(stack.url, "logging", "v2")
-
-
-def _pause_sink(stack: LocalStack, paused: bool) -> None:
-    assert stack.org_setup is not None
-    sinks = _logging(stack).organizations().sinks()  # type: ignore[attr-defined]
-    name = f"{stack.org_setup.scope}/sinks/{stack.org_setup.sink['name']}"
-    sinks.patch(sinkName=name, updateMask="disabled", body={"disabled": paused}).execute()
-
-
-def _misrouted_sink(stack: LocalStack) -> None:
-    """A project outside the organization whose own sink (someone's mistake) feeds runway's topic."""
-    assert stack.org_setup is not None
-    sink = (
-        _logging(stack)
-        .projects()  # type: ignore[attr-defined]
-        .sinks()
-        .create(
-            parent=f"projects/{OUTSIDER}",
-            uniqueWriterIdentity=True,
-            body={
-                "name": "to-runway",
-                "destination": f"pubsub.googleapis.com/{stack.org_setup.topic}",
-                "filter": sink_filter(),
-            },
-        )
-        .execute()
-    )
-    from devstack.org import _api
-
-    pubsub = _api(stack.url, "pubsub", "v1").projects().topics()
-    policy = pubsub.getIamPolicy(resource=stack.org_setup.topic).execute()
-    bindings = policy.get("bindings", [])
-    bindings.append({"role": "roles/pubsub.publisher", "members": [sink["writerIdentity"]]})
-    pubsub.setIamPolicy(resource=stack.org_setup.topic, body={"policy": {"bindings": bindings}}).execute()

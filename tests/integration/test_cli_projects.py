@@ -116,7 +116,7 @@ def test_without_a_scope_the_sweep_stays_in_its_project_and_prints_as_before(
     code, out = invoke("reconcile", "--dry-run")
     assert code == 1, out
     assert "By project:" not in out and SHOP not in out
-    assert words(out)[0] == "1 services swept."
+    assert words(out)[0] == "1 service swept."
     code, out = invoke("reconcile", "--dry-run", "--format", "json")
     assert [row["project"] for row in json.loads(out)["by_project"]] == [LB]
 

@@ -195,14 +195,14 @@ DECISIONS = [
 def test_the_report_rolls_up_per_service_project_with_open_findings() -> None:
     open_findings = [name("blog-proj", "posts"), name("blog-proj", "drafts"), name(LB, "home"), "not-a-name"]
     rows = report_projects.by_project(DECISIONS, open_findings)
+    # idle-proj's only decision counts nothing: no row (the posture lists every project swept).
     assert rows == (
         ProjectRollup("blog-proj", route_removed=1, conflicts=1, invalid=1, open_findings=2),
-        ProjectRollup("idle-proj"),
         ProjectRollup(LB, unreachable=1, api_error=1, open_findings=1),
         ProjectRollup("shop-proj", ingress_remediated=2, route_registered=1, route_updated=1),
     )
     assert report_projects.total(rows) == ProjectRollup(
-        "total (4 projects)",
+        "total (3 projects)",
         ingress_remediated=2,
         route_registered=1,
         route_updated=1,
@@ -253,13 +253,12 @@ def test_the_projects_section_renders_rows_and_the_total() -> None:
     assert table[at + 2] == (
         "project remediated registered updated removed conflicts invalid unreachable api_error open findings"
     )
-    assert table[at + 3 : at + 8] == [
+    assert table[at + 3 : at + 7] == [
         "blog-proj 0 0 0 1 1 1 0 0 2",
-        "idle-proj 0 0 0 0 0 0 0 0 0",
         f"{LB} 0 0 0 0 0 0 1 1 1",
         "shop-proj 2 1 1 0 0 0 0 0 0",
-        "total (4 projects) 2 1 1 1 1 1 1 1 3",
+        "total (3 projects) 2 1 1 1 1 1 1 1 3",
     ]
-    assert "### Projects" in format_markdown(report) and "| total (4 projects) | 2 | 1 |" in format_markdown(report)
+    assert "### Projects" in format_markdown(report) and "| total (3 projects) | 2 | 1 |" in format_markdown(report)
     page = format_html(report)
-    assert "<h2>Projects</h2>" in page and "<td>total (4 projects)</td><td>2</td>" in page
+    assert "<h2>Projects</h2>" in page and "<td>total (3 projects)</td><td>2</td>" in page
