@@ -13,6 +13,7 @@ from .bootstrap import LoadBalancer, create_load_balancer, create_triggers
 from .functions import FunctionProcess
 from .gcloud import gcloud_env
 from .log_agent import LogAgent
+from .org import Org, OrgSetup, create_org
 
 EVENT_FUNCTIONS = ("enforce_ingress", "sync_routes")
 # Requests one instance serves at once, as infra/ deploys them (infra/README.md, Sizing): one instance of each here.
@@ -35,6 +36,7 @@ class LocalStack:
         emulator_port: int = 0,
         echo: IO[str] | None = None,
         installations: Mapping[str, Mapping[str, str]] | None = None,
+        org: Org | None = None,
     ) -> None:
         self.project = project
         self.region = region
@@ -51,6 +53,10 @@ class LocalStack:
         self.functions: dict[str, FunctionProcess] = {}
         self._agents: list[LogAgent] = []
         self.load_balancer: LoadBalancer | None = None
+        # Organization mode (devstack/org.py, infra/org.tf): the projects under an organization, the events of all
+        # of them through a sink, a topic and Pub/Sub triggers, and RUNWAY_SCOPE the organization or the folder.
+        self.org = org
+        self.org_setup: OrgSetup | None = None
 
     @property
     def url(self) -> str:
@@ -66,6 +72,8 @@ class LocalStack:
             "RUNWAY_REGIONS": ",".join(self.regions),
             "RUNWAY_HOSTS": '{"default": ["*"], "shop": ["shop.example.com", "www.shop.example.com"]}',
         }
+        if self.org is not None:
+            env["RUNWAY_SCOPE"] = self.org.runway_scope
         env.update(self._extra_env)
         return env
 
@@ -99,8 +107,13 @@ class LocalStack:
         return self
 
     def bootstrap(self) -> None:
-        """Triggers and load balancer; also what `reset` re-creates."""
+        """Triggers and load balancer (organization mode: the hierarchy, the topic, the sink and the Pub/Sub
+        triggers instead of the audit-log triggers); also what `reset` re-creates."""
         self.load_balancer = create_load_balancer(self.url, self.project)
+        if self.org is not None:
+            destinations = {n: fn.url for n, fn in self.functions.items() if n.partition("@")[0] in EVENT_FUNCTIONS}
+            self.org_setup = create_org(self.url, self.project, self.region, self.org, destinations)
+            return
         for name, fn in self.functions.items():
             function, _, owner = name.partition("@")
             if function in EVENT_FUNCTIONS:

@@ -1,6 +1,7 @@
-# Audit-log triggers: one per (CloudEvent function, methodName), in the `global` location so that services in every
-# region are seen (docs/google-apis.md §2.3): enforce_ingress gets local.ingress_methods (4), sync_routes
-# local.route_methods (8).
+# Audit-log triggers (a single-project installation): one per (CloudEvent function, methodName), in the `global`
+# location so that services in every region are seen (docs/google-apis.md §2.3): enforce_ingress gets
+# local.ingress_methods (4), sync_routes local.route_methods (8). They see project_id only; organization mode (org.tf)
+# replaces them with a sink, a topic and one Pub/Sub trigger per function.
 #
 # Retries. A function created through the Cloud Functions v2 API with an event_trigger block gets a trigger whose
 # retry policy defaults to "do not retry", and event_trigger takes a single set of filters, so eight methodNames would
@@ -9,7 +10,8 @@
 # retried with exponential backoff for up to 24 hours. That is what docs/design.md §6 relies on: `api_error` returns non-2xx
 # so the event is redelivered, while `event_invalid` is acknowledged.
 resource "google_eventarc_trigger" "audit" {
-  for_each = local.triggers
+  # Organization mode reads the organization's or folder's entries from a Pub/Sub topic instead (org.tf).
+  for_each = local.org_mode ? {} : local.triggers
 
   name            = each.value.name
   location        = "global"

@@ -107,7 +107,6 @@ resource "google_project_iam_custom_role" "reconcile_all" {
     "compute.urlMaps.get",
     "compute.urlMaps.update",
     "compute.urlMaps.validate",
-    "resourcemanager.projects.get",
     "run.services.get",
     "run.services.getIamPolicy",
     "run.services.list", # the sweep: every service in every swept region
@@ -169,7 +168,8 @@ resource "google_service_account_iam_member" "act_as" {
     "${pair[0]}/${pair[1]}" => { principal = local.act_as_principals[pair[0]], target = pair[1] }
   }
 
-  service_account_id = "projects/${var.project_id}/serviceAccounts/${each.value.target}"
+  # `-`: the account's own project, whichever it is (organization mode governs services of other projects).
+  service_account_id = "projects/-/serviceAccounts/${each.value.target}"
   role               = google_project_iam_custom_role.act_as.id
   member             = "serviceAccount:${each.value.principal}"
 }

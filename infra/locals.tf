@@ -88,14 +88,16 @@ locals {
     GOOGLE_CLOUD_PROJECT = var.project_id
   }
 
-  # Per function: runway's configuration plus the functions-framework server's. One gunicorn process (WORKERS), so one
+  # Per function: runway's configuration, the function's own identity (RUNWAY_IDENTITY: events of its own writes need
+  # no work), and the functions-framework server's settings. One gunicorn process (WORKERS), so one
   # URL-map writer per instance whatever the machine (shared/apply_url_map.py), and as many threads (THREADS) as the
   # concurrent requests Cloud Run sends it: functions-framework would otherwise run 4 threads per CPU it sees and
   # queue the rest inside the instance, where they cannot join a URL-map write.
   function_env = {
     for name, fn in local.functions : name => merge(local.runway_env, {
-      WORKERS = "1"
-      THREADS = tostring(fn.sizing.concurrency)
+      RUNWAY_IDENTITY = fn.sa_email
+      WORKERS         = "1"
+      THREADS         = tostring(fn.sizing.concurrency)
     })
   }
 }

@@ -13,6 +13,21 @@ output "security_policy" {
   value       = google_compute_security_policy.edge.name
 }
 
+output "service_project_security_policies" {
+  description = "The copies of the Cloud Armor policy in var.service_projects, by project (organization mode)."
+  value       = { for p, policy in google_compute_security_policy.service_project : p => policy.id }
+}
+
+output "run_audit_topic" {
+  description = "Organization mode: the topic the aggregated sink feeds and the Pub/Sub triggers read (null otherwise)."
+  value       = one(google_pubsub_topic.run_audit[*].id)
+}
+
+output "sink_writer_identity" {
+  description = "Organization mode: the aggregated sink's writer identity, publisher on the topic (null otherwise)."
+  value       = local.sink_writer_identity
+}
+
 output "function_names" {
   description = "The three functions, by entry point."
   value       = { for k, f in google_cloudfunctions2_function.fn : k => f.name }

@@ -113,7 +113,7 @@ variable "route_status" {
 }
 
 variable "scope" {
-  description = "What this installation covers (RUNWAY_SCOPE): one organizations/N or folders/N, or project ids. Empty: project_id alone. This configuration grants roles and creates triggers in project_id only (README, \"Scope\")."
+  description = "What this installation covers (RUNWAY_SCOPE): empty (project_id alone), project ids, or one organizations/N or folders/N, which is organization mode: an aggregated log sink, a Pub/Sub topic and Pub/Sub triggers instead of the audit-log triggers, and organization-level roles bound there (README, \"Scope\" and \"Organization mode\")."
   type        = list(string)
   default     = []
 
@@ -124,6 +124,31 @@ variable "scope" {
       alltrue([for p in var.scope : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", p))])
     )
     error_message = "scope must be empty, a single organizations/N or folders/N, or a list of project IDs."
+  }
+}
+
+variable "organization_id" {
+  description = "Organization mode: the organization holding the organization-level custom roles (custom roles live in an organization or a project). Required when scope is a folder; with scope organizations/N, empty or N."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([1-9][0-9]{0,19})?$", var.organization_id))
+    error_message = "organization_id must be empty or an organization's numeric id."
+  }
+}
+
+variable "service_projects" {
+  description = "Projects other than project_id whose Cloud Run services runway governs (organization mode). Each gets the Cloud Armor policy under the same name (RUNWAY_SECURITY_POLICY), since a backend service attaches a policy of its own project. Empty: platform teams create it themselves."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = (
+      alltrue([for p in var.service_projects : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", p))]) &&
+      length(distinct(var.service_projects)) == length(var.service_projects)
+    )
+    error_message = "service_projects must be distinct project IDs."
   }
 }
 

@@ -57,15 +57,8 @@ FUNCTIONS: Final = MappingProxyType(
     {
         "enforce_ingress": RUN_READ | RUN_WRITE | PROJECT_READ | {ACT_AS},
         "sync_routes": RUN_READ | RUN_WRITE | RUN_ACCESS | PROJECT_READ | OBJECTS | URL_MAP | {ACT_AS},
-        "reconcile_all": RUN_READ
-        | RUN_WRITE
-        | RUN_ACCESS
-        | RUN_LIST
-        | PROJECT_READ
-        | OBJECTS
-        | URL_MAP
-        | SWEEP_LISTS
-        | {ACT_AS},
+        # No PROJECT_READ: the sweep names projects by the ids it lists or is given, never by number.
+        "reconcile_all": RUN_READ | RUN_WRITE | RUN_ACCESS | RUN_LIST | OBJECTS | URL_MAP | SWEEP_LISTS | {ACT_AS},
     }
 )
 
@@ -74,13 +67,7 @@ SCOPE: Final = MappingProxyType(
     {
         "enforce_ingress": frozenset({"resourcemanager.projects.get", "resourcemanager.folders.get"}),
         "sync_routes": frozenset({"resourcemanager.projects.get", "resourcemanager.folders.get"}),
-        "reconcile_all": frozenset(
-            {
-                "resourcemanager.projects.get",
-                "resourcemanager.projects.list",
-                "resourcemanager.folders.get",
-                "resourcemanager.folders.list",
-            }
-        ),
+        # Lists only: the sweep walks the scope down and never reads a project's ancestry.
+        "reconcile_all": frozenset({"resourcemanager.projects.list", "resourcemanager.folders.list"}),
     }
 )

@@ -265,7 +265,7 @@ def test_an_organization_scope_is_checked_for_the_scope_permissions() -> None:
         (fn, f"projects/{P}"): frozenset(perms) for fn, perms in FUNCTIONS.items()
     }
     check = by_name(observation(granted=granted))["permissions:reconcile_all"]
-    assert check.status == "fail" and "organizations/123: missing resourcemanager.folders.get" in check.evidence[0]
+    assert check.status == "fail" and "organizations/123: missing resourcemanager.folders.list" in check.evidence[0]
 
 
 def test_no_security_policy_is_a_warning_not_a_failure() -> None:

@@ -4,7 +4,9 @@ Every `.tf` file is parsed with python-hcl2 (8.x: blocks are lists of dicts, exp
 `${...}`; with `strip_string_quotes` plain strings lose their quotes). The checks hold the configuration to the
 code it deploys (trigger methods per function, entry points, configuration names, the permission table of
 shared.permissions, the decision log's actions and severities, the URL-map budgets) and to its security contract
-(who is bound to what, exact custom-role permissions, what ships in the source archive).
+(who is bound to what, exact custom-role permissions, what ships in the source archive). Organization mode (org.tf)
+is checked the same way: the sink's filter against shared.methods with the emulator's Logging query evaluator, the
+publisher binding, the Pub/Sub triggers, the organization roles against shared.permissions (FUNCTIONS and SCOPE).
 """
 
 from __future__ import annotations
@@ -24,8 +26,15 @@ from shared.api_run import SETTLE_TIMEOUT
 from shared.config import VARIABLES, Config, ConfigError
 from shared.decision_log import ACTIONS, COMPONENT, REQUIRED_FIELDS
 from shared.flow_sweep import CONCURRENCY as SWEEP_CONCURRENCY
-from shared.methods import EVENT_TYPE, INGRESS_METHODS, ROUTE_METHODS, SERVICE_NAME
-from shared.permissions import ACT_AS, FUNCTIONS
+from shared.methods import (
+    EVENT_TYPE,
+    HANDLED_METHODS,
+    INGRESS_METHODS,
+    PUBSUB_EVENT_TYPE,
+    ROUTE_METHODS,
+    SERVICE_NAME,
+)
+from shared.permissions import ACT_AS, FUNCTIONS, SCOPE
 from shared.plan_limits import Limits, usage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +48,9 @@ CLOUDEVENT_ENTRY_POINTS = {"enforce_ingress", "sync_routes"}
 
 # docs/design.md §5, as shared.config reads them. The emulator-only ones must never be deployed.
 EMULATOR_ONLY = {"RUNWAY_API_ENDPOINT", "RUNWAY_API_PRINCIPAL"}
-DESIGN_ENV = set(VARIABLES) - EMULATOR_ONLY
+# Set per function (local.function_env), not in the environment the three share (local.runway_env).
+PER_FUNCTION = {"RUNWAY_IDENTITY"}
+DESIGN_ENV = set(VARIABLES) - EMULATOR_ONLY - PER_FUNCTION
 
 # What each CloudEvent function is triggered by (one Eventarc trigger per function and method).
 TRIGGER_METHODS = {"enforce_ingress": INGRESS_METHODS, "sync_routes": ROUTE_METHODS}
@@ -67,11 +78,14 @@ PROJECT, SA_LEVEL, BUCKET, RUN_SERVICE = (
     "google_storage_bucket_iam_member",
     "google_cloud_run_v2_service_iam_member",
 )
+ORG, FOLDER = "google_organization_iam_member", "google_folder_iam_member"
 LOG_WRITER = ("roles/logging.logWriter", PROJECT)
 ACT_AS_BINDINGS = {("custom:act_as", PROJECT), ("custom:act_as", SA_LEVEL)}
+# Organization mode: each function's organization role (`org:fn`, keyed by function) and act_as, at the scope.
+SCOPE_BINDINGS = {(role, kind) for role in ("org:fn", "org:act_as") for kind in (ORG, FOLDER)}
 EXPECTED_BINDINGS = {
     **{
-        name: {(f"custom:{name}", PROJECT), LOG_WRITER, *(ACT_AS_BINDINGS if name in ACTS_AS else ())}
+        name: {(f"custom:{name}", PROJECT), LOG_WRITER, *(ACT_AS_BINDINGS if name in ACTS_AS else ()), *SCOPE_BINDINGS}
         for name in FUNCTIONS
     },
     "build": {LOG_WRITER, ("roles/artifactregistry.writer", PROJECT), ("roles/storage.objectViewer", BUCKET)},
@@ -80,6 +94,8 @@ EXPECTED_BINDINGS = {
 }
 # The one binding to a principal that is not ours: the default service's static 404 page, readable by anyone.
 PUBLIC_BINDINGS = {("default_public", "allUsers", "roles/storage.legacyObjectReader")}
+# The one binding to a Google-managed identity: organization mode's sink publishes to runway's topic as its writer.
+SERVICE_AGENT_BINDINGS = {("sink_publisher", "${local.sink_writer_identity}", "roles/pubsub.publisher")}
 
 # Deployed source: what the functions need, and what must never ship.
 SOURCE_ROOTS = {"main.py", "requirements.txt", "functions", "shared"}
@@ -128,7 +144,12 @@ def expand_locals(value: Any) -> str:
 
 def role_of(role: str) -> str:
     custom = re.fullmatch(r"\$\{google_project_iam_custom_role\.(\w+)\.(?:id|name)\}", role)
-    return f"custom:{custom.group(1)}" if custom else role
+    if custom:
+        return f"custom:{custom.group(1)}"
+    org = re.fullmatch(r'\$\{google_organization_iam_custom_role\.fn\[(each\.key|"(\w+)")\]\.id\}', role)
+    if org:
+        return f"org:{org.group(2) or 'fn'}"
+    return role
 
 
 def block(body: dict[str, Any], name: str) -> dict[str, Any]:
@@ -200,8 +221,8 @@ def test_trigger_names_are_distinct_and_valid() -> None:
 
 
 def test_one_global_trigger_per_method_and_function() -> None:
-    (trigger,) = resources("google_eventarc_trigger").values()
-    assert trigger["for_each"] == "${local.triggers}"
+    trigger = resources("google_eventarc_trigger")["audit"]
+    assert trigger["for_each"] == "${local.org_mode ? {} : local.triggers}"  # organization mode: org.tf instead
     assert trigger["location"] == "global"
     criteria = {c["attribute"]: c["value"] for c in trigger["matching_criteria"]}
     assert criteria == {
@@ -253,7 +274,10 @@ def test_function_environment_covers_the_configuration() -> None:
     function_env = tf_locals()["function_env"]
     assert function_env.startswith("${{for name, fn in local.functions : name => merge(local.runway_env, {")
     added = dict(re.findall(r"(\w+) = ([^,}]+)", function_env.split("merge(local.runway_env, ", 1)[1]))
-    assert added == {"WORKERS": '"1"', "THREADS": "tostring(fn.sizing.concurrency)"}
+    assert added == {"RUNWAY_IDENTITY": "fn.sa_email", "WORKERS": '"1"', "THREADS": "tostring(fn.sizing.concurrency)"}
+    assert set(added) & set(VARIABLES) == PER_FUNCTION
+    for name, fn in tf_locals()["functions"].items():
+        assert fn["sa_email"] == f"${{google_service_account.{name}.email}}"
     assert env["RUNWAY_URL_MAP"] == "${google_compute_url_map.https.name}"
     assert env["RUNWAY_SECURITY_POLICY"] == "${google_compute_security_policy.edge.name}"
 
@@ -306,7 +330,12 @@ RENDERED_FROM = {
 }
 # Values other than the example's and the defaults, each of which shared.config must accept.
 OTHER_VALUES: dict[str, dict[str, Any]] = {
-    "scope_folder": {"scope": ["folders/123456789012"], "route_status": "off", "repeat_findings": "0"},
+    "scope_folder": {
+        "scope": ["folders/123456789012"],
+        "organization_id": "42",
+        "route_status": "off",
+        "repeat_findings": "0",
+    },
     "scope_projects": {"scope": ["team-a-prod", "team-b-prod"], "url_map_max_bytes": 1048576},
     "scope_organization": {"scope": ["organizations/42"], "repeat_findings": "90m", "url_map_max_bytes": 1024},
 }
@@ -331,9 +360,23 @@ def test_rendered_configuration_is_valid_for_runway(tfvars: str) -> None:
     values = example if tfvars == "example" else {**required, **OTHER_VALUES.get(tfvars, {})}
     env = rendered_env(values)
     assert set(env) == set(tf_locals()["runway_env"])
-    config = Config.from_env(env)  # raises ConfigError naming every bad variable
-    assert config.url_map_max_bytes == int(env["RUNWAY_URL_MAP_MAX_BYTES"])
-    assert config.effective_scope() is not None
+    for function in sorted(ENTRY_POINTS):
+        own = {**env, "RUNWAY_IDENTITY": account_email(values, function)}  # local.function_env's addition
+        config = Config.from_env(own)  # raises ConfigError naming every bad variable
+        assert config.url_map_max_bytes == int(env["RUNWAY_URL_MAP_MAX_BYTES"])
+        assert config.own_identity == own["RUNWAY_IDENTITY"]
+        scope = values.get("scope") or []
+        if len(scope) == 1 and scope[0].startswith(("organizations/", "folders/")):
+            assert config.effective_scope().parent == scope[0]  # organization mode
+        else:
+            assert config.effective_scope().projects == tuple(scope or [values["project_id"]])
+
+
+def account_email(values: dict[str, Any], function: str) -> str:
+    """The email of a function's service account for these variable values."""
+    prefix = values.get("name_prefix", variables()["name_prefix"]["default"])
+    account_id = resources("google_service_account")[function]["account_id"].replace("${var.name_prefix}", prefix)
+    return f"{account_id}@{values['project_id']}.iam.gserviceaccount.com"
 
 
 def test_configuration_defaults_are_runways() -> None:
@@ -454,7 +497,8 @@ def test_service_accounts_are_bound_only_to_their_roles() -> None:
             re.findall(r"\bgoogle_service_account\.(\w+)\b", expand_locals([body["member"], body.get("for_each")]))
         )
         if not accounts:
-            assert (name, body["member"], role) in PUBLIC_BINDINGS, f"{kind}.{name} grants {role} to {body['member']}"
+            allowed = PUBLIC_BINDINGS | SERVICE_AGENT_BINDINGS
+            assert (name, body["member"], role) in allowed, f"{kind}.{name} grants {role} to {body['member']}"
             continue
         for account in accounts:
             granted[account].add((role, kind))
@@ -694,3 +738,191 @@ def test_checkov_skips_carry_a_reason() -> None:
                 continue
             skip = re.fullmatch(r"\s*#checkov:skip=(CKV2?_[A-Z]+_\d+):(.{20,})", line)
             assert skip, f"{path.name}: a checkov skip needs the form #checkov:skip=CKV_ID:<reason>: {line.strip()}"
+
+
+# --- organization mode (org.tf) ------------------------------------------------------------------------------
+
+ORG_TF = INFRA / "org.tf"
+SINK_FILTER = (
+    '${join(" AND ", ["log_id(\\"cloudaudit.googleapis.com/activity\\")", '
+    '"protoPayload.serviceName=\\"${local.audit_service_name}\\"", '
+    '"protoPayload.methodName=(${join(" OR ", formatlist("\\"%s\\"", local.sink_methods))})"])}'
+)
+TOPIC_ID = "${google_pubsub_topic.run_audit[0].id}"
+
+
+def org_resources() -> list[tuple[str, str, dict[str, Any]]]:
+    parsed = hcl2.loads(ORG_TF.read_text(), serialization_options=OPTIONS)
+    return [(kind, name, body) for blk in parsed["resource"] for kind, by in blk.items() for name, body in by.items()]
+
+
+def org_mode_of(scope: list[str]) -> tuple[bool, bool]:
+    """(local.org_scope, local.folder_scope) for a value of var.scope, as their expressions (checked below) say."""
+    one = len(scope) == 1
+    return one and re.search("^organizations/", scope[0]) is not None, one and re.search(
+        "^folders/", scope[0]
+    ) is not None
+
+
+def rendered_sink_filter() -> str:
+    """local.sink_filter as Terraform renders it (its expression is pinned in the test below)."""
+    methods = sorted(set(local_list("${local.ingress_methods}")) | set(local_list("${local.route_methods}")))
+    quoted = " OR ".join(f'"{m}"' for m in methods)
+    return " AND ".join(
+        [
+            'log_id("cloudaudit.googleapis.com/activity")',
+            f'protoPayload.serviceName="{tf_locals()["audit_service_name"]}"',
+            f"protoPayload.methodName=({quoted})",
+        ]
+    )
+
+
+def audit_entry(method: str, service: str = SERVICE_NAME, log: str = "activity") -> dict[str, Any]:
+    return {
+        "logName": f"projects/team-a/logs/cloudaudit.googleapis.com%2F{log}",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "protoPayload": {"serviceName": service, "methodName": method},
+    }
+
+
+def test_organization_mode_is_the_scope_and_excludes_the_audit_triggers() -> None:
+    """An organization or folder in var.scope switches org.tf on and the per-project audit-log triggers off."""
+    assert tf_locals()["org_scope"] == '${length(var.scope) == 1 && can(regex("^organizations/", var.scope[0]))}'
+    assert tf_locals()["folder_scope"] == '${length(var.scope) == 1 && can(regex("^folders/", var.scope[0]))}'
+    assert tf_locals()["org_mode"] == "${local.org_scope || local.folder_scope}"
+    scope_regex = validation_regex_of("scope")
+    for scope, expected in (
+        ([], (False, False)),
+        (["team-a-prod", "team-b-prod"], (False, False)),
+        (["organizations/42"], (True, False)),
+        (["folders/4242"], (False, True)),
+    ):
+        assert org_mode_of(scope) == expected
+        assert all(any(re.fullmatch(r, s) for r in scope_regex) for s in scope)
+    assert resources("google_eventarc_trigger")["audit"]["for_each"] == "${local.org_mode ? {} : local.triggers}"
+    # Every resource of org.tf exists in organization mode only.
+    for kind, name, body in org_resources():
+        gate = str(body.get("count") or body.get("for_each"))
+        assert re.match(r"\$\{local\.(org_mode|org_scope|folder_scope)[ ?&]", gate), (
+            f"{kind}.{name} is not gated: {gate}"
+        )
+
+
+def validation_regex_of(variable: str) -> list[str]:
+    return [
+        p.replace("\\\\", "\\")
+        for p in re.findall(r'regex\("([^"]+)"', variables()[variable]["validation"][0]["condition"])
+    ]
+
+
+def test_sink_routes_exactly_the_handled_methods() -> None:
+    """The aggregated sink's filter, evaluated by the emulator's Cloud Logging query evaluator, lets through the
+    Admin Activity entries of Cloud Run's handled methods (shared.methods.HANDLED_METHODS) and nothing else."""
+    from emulator.logging.query import compile_filter
+
+    assert tf_locals()["sink_methods"] == "${sort(distinct(concat(local.ingress_methods, local.route_methods)))}"
+    assert tf_locals()["sink_filter"] == SINK_FILTER
+    methods = re.findall(r'"(google\.cloud\.run\.[^"]+)"', rendered_sink_filter())
+    assert set(methods) == HANDLED_METHODS and len(methods) == len(HANDLED_METHODS)
+    matches = compile_filter(rendered_sink_filter())
+    for method in sorted(HANDLED_METHODS):
+        assert matches(audit_entry(method)), method
+    assert not matches(audit_entry("google.cloud.run.v2.Jobs.CreateJob"))
+    assert not matches(audit_entry("google.cloud.run.v2.Services.CreateService", service="compute.googleapis.com"))
+    assert not matches(audit_entry("google.cloud.run.v2.Services.CreateService", log="data_access"))
+    org_sink = resources("google_logging_organization_sink")["run_audit"]
+    folder_sink = resources("google_logging_folder_sink")["run_audit"]
+    for sink in (org_sink, folder_sink):
+        assert sink["filter"] == "${local.sink_filter}"
+        assert sink["include_children"] is True
+        assert sink["destination"] == f"pubsub.googleapis.com/{TOPIC_ID}"
+    assert org_sink["org_id"] == "${local.organization_id}" and org_sink["count"] == "${local.org_scope ? 1 : 0}"
+    assert folder_sink["folder"] == "${var.scope[0]}" and folder_sink["count"] == "${local.folder_scope ? 1 : 0}"
+
+
+def test_sink_writer_identity_may_publish_to_the_topic() -> None:
+    binding = resources("google_pubsub_topic_iam_member")["sink_publisher"]
+    assert binding["member"] == "${local.sink_writer_identity}"
+    assert binding["role"] == "roles/pubsub.publisher"
+    assert binding["topic"] == "${google_pubsub_topic.run_audit[0].name}"
+    assert tf_locals()["sink_writer_identity"] == (
+        "${one(concat(google_logging_organization_sink.run_audit[*].writer_identity, "
+        "google_logging_folder_sink.run_audit[*].writer_identity))}"
+    )
+    topic = resources("google_pubsub_topic")["run_audit"]
+    assert topic["project"] == "${var.project_id}" and topic["count"] == "${local.org_mode ? 1 : 0}"
+
+
+def test_pubsub_triggers_feed_the_two_event_functions_from_the_topic() -> None:
+    trigger = resources("google_eventarc_trigger")["pubsub"]
+    assert trigger["for_each"] == "${local.org_mode ? toset(local.event_functions) : toset([])}"
+    assert set(tf_locals()["event_functions"]) == CLOUDEVENT_ENTRY_POINTS
+    assert {c["attribute"]: c["value"] for c in trigger["matching_criteria"]} == {"type": "${local.pubsub_event_type}"}
+    assert tf_locals()["pubsub_event_type"] == PUBSUB_EVENT_TYPE
+    assert block(block(trigger, "transport"), "pubsub") == {"topic": TOPIC_ID}
+    run = block(block(trigger, "destination"), "cloud_run_service")
+    assert run == {"service": "${google_cloudfunctions2_function.fn[each.key].name}", "region": "${var.region}"}
+    assert trigger["location"] == "${var.region}"  # Pub/Sub triggers are regional
+    assert trigger["service_account"] == "${google_service_account.trigger.email}"
+    assert trigger["name"] == "${var.name_prefix}-${local.functions[each.key].short}-pubsub"
+    shorts = {tf_locals()["functions"][f]["short"] for f in CLOUDEVENT_ENTRY_POINTS}
+    assert len(shorts) == len(CLOUDEVENT_ENTRY_POINTS)
+    for short in shorts:
+        assert re.fullmatch(r"[a-z][a-z0-9-]{0,62}", f"{'p' * 16}-{short}-pubsub")
+
+
+def test_organization_roles_are_the_permission_table() -> None:
+    """Each organization role is the function's project role plus shared.permissions.SCOPE; act_as is actAs."""
+    scope_permissions = tf_locals()["scope_permissions"]
+    assert {name: set(perms) for name, perms in scope_permissions.items()} == {n: set(p) for n, p in SCOPE.items()}
+    org_roles = tf_locals()["org_roles"]
+    assert set(org_roles) == set(FUNCTIONS) | {"act_as"}
+    project_roles = resources("google_project_iam_custom_role")
+    for name in FUNCTIONS:
+        assert org_roles[name] == (
+            f"${{sort(distinct(concat(google_project_iam_custom_role.{name}.permissions, "
+            f"local.scope_permissions.{name})))}}"
+        )
+        granted = set(project_roles[name]["permissions"]) | set(scope_permissions[name])
+        assert granted == (set(FUNCTIONS[name]) - {ACT_AS}) | set(SCOPE[name]), name
+    assert org_roles["act_as"] == "${google_project_iam_custom_role.act_as.permissions}"
+    role = resources("google_organization_iam_custom_role")["fn"]
+    assert role["for_each"] == "${local.org_mode ? local.org_roles : {}}"
+    assert (role["org_id"], role["permissions"]) == ("${local.organization_id}", "${each.value}")
+    assert role["role_id"] == '${replace(var.name_prefix, "-", "_")}_${each.key}'
+    assert tf_locals()["organization_id"] == (
+        '${local.org_scope ? trimprefix(var.scope[0], "organizations/") : var.organization_id}'
+    )
+    readme = (INFRA / "README.md").read_text()
+    for permission in sorted(set().union(*SCOPE.values())):
+        assert f"`{permission}`" in readme, f"infra/README.md does not document {permission}"
+    assert "`roles/compute.loadBalancerServiceUser`" in readme
+
+
+def test_organization_bindings_give_each_function_its_own_role_at_the_scope() -> None:
+    assert tf_locals()["function_accounts"] == "${{for name, fn in local.functions : name => fn.sa_email}}"
+    for kind, gate, node in (
+        (ORG, "org_scope", ("org_id", "${local.organization_id}")),
+        (FOLDER, "folder_scope", ("folder", "${var.scope[0]}")),
+    ):
+        own, act_as = resources(kind)["fn"], resources(kind)["act_as"]
+        assert own["for_each"] == f"${{local.{gate} ? local.function_accounts : {{}}}}"
+        assert own["role"] == "${google_organization_iam_custom_role.fn[each.key].id}"
+        assert act_as["for_each"] == (
+            f"${{local.{gate} && length(var.act_as_service_accounts) == 0 ? local.act_as_principals : {{}}}}"
+        )
+        assert act_as["role"] == '${google_organization_iam_custom_role.fn["act_as"].id}'
+        for binding in (own, act_as):
+            assert binding["member"] == "serviceAccount:${each.value}"
+            assert binding[node[0]] == node[1]
+
+
+def test_service_projects_get_the_same_cloud_armor_policy() -> None:
+    """runway attaches RUNWAY_SECURITY_POLICY of the backend service's own project: each service project gets a
+    copy of edge, same name, same rules."""
+    policies = resources("google_compute_security_policy")
+    edge, copies = policies["edge"], policies["service_project"]
+    assert copies["for_each"] == "${toset(var.service_projects)}" and copies["project"] == "${each.key}"
+    assert copies["name"] == edge["name"]
+    for field in ("description", "type", "rule", "advanced_options_config"):
+        assert copies[field] == edge[field], field
