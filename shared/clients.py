@@ -6,20 +6,39 @@ Google's endpoints and Application Default Credentials, still over REST.
 
 Clients are cached per process: a warm Cloud Function reuses them across invocations. Each builder imports
 its client library when first called, so a function that never touches Compute never pays for
-`google.cloud.compute_v1` (over a second of cold start).
+`google.cloud.compute_v1` (over a second of cold start). A cold instance meets up to 80 requests at once, so
+each client is built once even when they all ask for it during that second (`built_once`): the URL-map writer
+is one per client, and 80 writers would race each other for the map's fingerprint.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 if TYPE_CHECKING:
     from google.cloud import compute_v1, run_v2
     from google.cloud.logging import Client as LoggingClient
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def built_once(builder: Callable[P, T]) -> Callable[P, T]:
+    """`functools.cache`, and callers that arrive while the first one builds wait for its result instead of
+    building their own."""
+    cached = cast("Callable[P, T]", functools.cache(builder))  # the builders take hashable arguments only
+    lock = threading.Lock()
+
+    @functools.wraps(builder)
+    def get(*args: P.args, **kwargs: P.kwargs) -> T:
+        with lock:
+            return cached(*args, **kwargs)
+
+    return get
 
 
 def client_kwargs(endpoint: str | None, principal: str | None = None) -> dict[str, Any]:
@@ -63,7 +82,7 @@ def widened(client: T) -> T:
     return client
 
 
-@functools.cache
+@built_once
 def run_services(endpoint: str | None, principal: str | None = None) -> run_v2.ServicesClient:
     from google.cloud import run_v2
 
@@ -82,7 +101,7 @@ class ComputeClients:
     region_operations: compute_v1.RegionOperationsClient
 
 
-@functools.cache
+@built_once
 def compute(endpoint: str | None, principal: str | None = None) -> ComputeClients:
     from google.cloud import compute_v1
 
@@ -112,7 +131,7 @@ def compute_client(cls: type[T], endpoint: str | None, principal: str | None = N
     return client
 
 
-@functools.cache
+@built_once
 def _operations(endpoint: str | None, principal: str | None = None) -> tuple[Any, Any]:
     from google.cloud import compute_v1
 
@@ -123,7 +142,7 @@ def _operations(endpoint: str | None, principal: str | None = None) -> tuple[Any
     )
 
 
-@functools.cache
+@built_once
 def logging_client(project: str, endpoint: str | None) -> LoggingClient:
     from google.cloud.logging import Client
 
@@ -147,7 +166,7 @@ class ResourceClients:
     folders: Any  # resourcemanager_v3.FoldersClient
 
 
-@functools.cache
+@built_once
 def resource_manager(endpoint: str | None, principal: str | None = None) -> ResourceClients:
     from google.cloud import resourcemanager_v3
 

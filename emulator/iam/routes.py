@@ -121,7 +121,10 @@ def set_v1_service_policy(api: IamApi, project: str, location: str, service: str
 
 
 def test_service_permissions(api: IamApi, project: str, location: str, service: str) -> Any:
-    name = _service(api, project, location, service)
+    # Answered for a service that does not exist yet too (what the caller holds through the project): `gcloud run
+    # deploy` asks it before creating a service, and production lets the deploy go on.
+    project_id = api.canonical(project_scope(project)).split("/")[1]
+    name = service_name(project_id, location, service)
     return api.test_permissions(principal(), request_json(), project_scope(project), name)
 
 

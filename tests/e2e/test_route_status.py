@@ -99,7 +99,7 @@ def test_conflict_names_the_holder_once(stack: LocalStack, gcloud: Gcloud) -> No
     assert status["holder"] == f"{stack.project}/holder"
     assert status["urls"] == []
     count, after = writes_after_status(stack, "late", since)
-    assert count == 1 and after == []
+    assert count == 1 and after == [], _story(stack, "late", since)
     # Its create, enforce_ingress's ingress fix and the status write all reached sync_routes: one finding.
     conflicts = decisions(stack, action="route_conflict", service=_path(stack, "late"))
     assert len(conflicts) == 1 and conflicts[0]["severity"] == "WARNING"
@@ -138,3 +138,18 @@ def test_route_nobody_may_invoke_is_unreachable_with_the_fix(stack: LocalStack, 
 
 def _path(stack: LocalStack, name: str) -> str:
     return f"projects/{stack.project}/locations/{REGION}/services/{name}"
+
+
+def _story(stack: LocalStack, name: str, since: int) -> str:
+    """What happened to `name` since `since`, for a failure's message: the calls naming it and its decisions."""
+    calls = [
+        f"{c['seq']} {c['method']} {c['path']} {c['status']} {c['principal']}"
+        for c in api_calls(stack, since)
+        if c["path"].endswith(f"/services/{name}") or f"/services/{name}:" in c["path"]
+    ]
+    told = [
+        f"{d['function']} {d['action']} {d.get('reason') or d.get('message', '')}"
+        for d in decisions(stack)
+        if str(d.get("service", "")).endswith(f"/services/{name}")
+    ]
+    return "\n".join(calls + told)

@@ -92,7 +92,17 @@ def test_two_installations_partition_services_by_label(two_installations: LocalS
     assert decisions(stack, action="route_conflict") == []
     ignored = [d for d in decisions(stack, action="event_ignored") if d["function"] == "sync_routes"]
     assert {d["service"].rsplit("/", 1)[1] for d in ignored} == {"shop", "books"}
-    assert all("selects installation" in d["reason"] for d in ignored)
+    # The other installation ignores each service as not its own (the service's create, and the owner's status
+    # write); every other event_ignored is the other audit entry of a write, or an installation's own write.
+    partitioned = {(d["service"].rsplit("/", 1)[1], d["reason"]) for d in ignored if "selects" in d["reason"]}
+    assert partitioned == {
+        ("shop", f"{P}/shop selects installation 'runway'"),
+        ("books", f"{P}/books selects installation 'team-b'"),
+    }
+    assert all(
+        "selects" in d["reason"] or "audit entry of operation" in d["reason"] or "own identity" in d["reason"]
+        for d in ignored
+    )
 
     compute = clients.compute(stack.url)
     backends = list_backend_services(compute, P)
@@ -101,13 +111,17 @@ def test_two_installations_partition_services_by_label(two_installations: LocalS
     negs = list_negs(compute, P, stack.regions)
     assert len(owned(negs, "runway")) == len(owned(negs, "team-b")) == 1
 
-    # No installation wrote the other's objects: every write to a runway object names its own.
+    # No installation wrote the other's objects: every write that names an object names its own (an insert names
+    # its collection; what it made is team-b's, by the markers above), or is the shared URL map.
     team_b_writes = [
         c
         for c in api_calls(stack)
         if c["write"] and c["principal"] == stack.identity("sync_routes@team-b") and "/compute/" in c["path"]
     ]
-    assert team_b_writes and all("runway-books-" in c["path"] or "/urlMaps/" in c["path"] for c in team_b_writes)
+    inserts = ("/networkEndpointGroups", "/backendServices")
+    assert team_b_writes and all(
+        "runway-books-" in c["path"] or "/urlMaps/" in c["path"] or c["path"].endswith(inserts) for c in team_b_writes
+    ), [(c["method"], c["path"]) for c in team_b_writes]
 
     for owner in ("runway", "team-b"):
         env = {**stack.function_env(), "RUNWAY_OWNER_ID": owner, "PATH": "/usr/bin:/bin"}

@@ -33,3 +33,25 @@ def test_every_client_pools_as_many_connections_as_an_instance_serves_requests()
         for prefix in ("http://", "https://"):
             adapter = client._transport._session.adapters[prefix]
             assert adapter._pool_maxsize == clients.POOL_SIZE, (type(client).__name__, prefix)
+
+
+def test_a_cold_instance_builds_each_client_once_however_many_requests_ask_at_once() -> None:
+    """A cold instance's first 80 requests all ask for the Compute clients while the first is still importing and
+    building them; each built its own before, so each got its own URL-map writer and they raced for the map."""
+    import concurrent.futures
+    import threading
+
+    from shared.apply_url_map import writer_for
+    from shared.plan_url_map import MapSettings
+
+    principal = "cold-start@p.iam.gserviceaccount.com"  # an identity no other test builds clients for
+    start = threading.Barrier(16)
+
+    def ask(_: int) -> tuple[int, int]:
+        start.wait()
+        compute = clients.compute("http://127.0.0.1:9", principal)
+        return id(compute), id(writer_for(compute, MapSettings("p", "lb", {"default": ("*",)})))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        built = set(pool.map(ask, range(16)))
+    assert len(built) == 1
