@@ -227,7 +227,10 @@ def test_a_route_over_a_url_map_limit_is_refused_alone(stack: LocalStack) -> Non
     table = routing_table(stack)
     assert ("*", "/narrow") in table
     assert sum(1 for _, path in table if path.startswith("/w")) == 15 * 64
-    [refused] = decisions(stack, function="sync_routes", action="route_invalid")
-    # 960 placed plus its 64 (and /narrow's 2 when narrow was created first): over Google's 1000.
-    assert re.search(r"Google's limit on path predicates per path matcher: 102[46] of 1000", refused["reason"])
+    refused = decisions(stack, function="sync_routes", action="route_invalid")
+    # One service, refused by the create event and perhaps again by its ingress fix's event: when /narrow landed
+    # in between, the reason's count changed (1024 -> 1026), so the service's status, and the finding, changed.
+    assert len({d["service"] for d in refused}) == 1 and 1 <= len(refused) <= 2, refused
+    for d in refused:  # 960 placed plus its 64 (and /narrow's 2 when narrow was placed first): over Google's 1000
+        assert re.search(r"Google's limit on path predicates per path matcher: 102[46] of 1000", d["reason"])
     assert decisions(stack, action="api_error") == []
