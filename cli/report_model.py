@@ -3,7 +3,7 @@ format renders. Pure values; reading the log is `cli.report_read`, summarizing `
 
 JSON (`--format json`): `Report.to_dict()`, keys in this order, times RFC3339 UTC, lists in a fixed order:
 
-    version             2; bumped when a key changes meaning or disappears (2: `findings.unreachable`, and
+    version             2; bumped when a key changes meaning or disappears (2: `findings.unreachable`,
                         route_unreachable counted in `findings.total` and the timeline's `conflicts`)
     project, since, until
     totals              {entries, decisions, duplicates, real, dry_run}: entries in the window, after
@@ -13,7 +13,8 @@ JSON (`--format json`): `Report.to_dict()`, keys in this order, times RFC3339 UT
     remediations        {total, opened_to_all, time_to_remediate: {count, median, p95, max},
                          by_service: [{service, count, opened_to_all, principals, last}],
                          by_principal: [{principal, count, opened_to_all, services}]}  (most first)
-    routes              [{time, action, service, host, hosts, paths, regions, backend, changes, principal}]
+    routes              [{time, action, service, host, hosts, paths, regions, backend, changes, principal,
+                         unreachable}]: also route_unreachable's registrations and updates (`unreachable` true)
     conflicts           [{time, service, host, paths, holder, principal}]
     invalid             [{time, service, reason, principal}]
     exempt_open         [{service, ingress, last_seen, principal}]: exempt services whose latest ingress
@@ -191,6 +192,7 @@ class RouteChange:
     backend: str | None
     changes: tuple[str, ...]
     principal: str | None
+    unreachable: bool = False
 
 
 @dataclass(frozen=True)

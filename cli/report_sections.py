@@ -169,7 +169,7 @@ def _route_sections(report: Report) -> list[Section]:
             tuple(
                 (
                     _short_time(r.time),
-                    r.action.removeprefix("route_"),
+                    r.action.removeprefix("route_") + (" (unreachable)" if r.unreachable else ""),
                     short_service(r.service),
                     r.host or "-",
                     " ".join(r.paths) or "-",

@@ -76,7 +76,7 @@ def summarize(
         totals=Totals(len(in_window), len(rows), len(in_window) - len(rows), len(real), len(dry)),
         counts=_counts(real),
         remediations=_remediations([d for d in real if d.get("action") == REMEDIATED]),
-        routes=tuple(_route_change(d) for d in real if d.get("action") in ROUTE_CHANGES),
+        routes=tuple(change for d in real if (change := _route_change(d)) is not None),
         conflicts=tuple(_conflict(d) for d in real if d.get("action") == "route_conflict"),
         invalid=tuple(
             Invalid(d["timestamp"], d.get("service"), text(d.get("reason")), d.get("principal"))
@@ -196,10 +196,18 @@ def _remediations(rows: Sequence[Mapping[str, Any]]) -> Remediations:
     return Remediations(len(rows), _opened(rows), stats(seconds), tuple(services), tuple(principals))
 
 
-def _route_change(d: Mapping[str, Any]) -> RouteChange:
+def _route_change(d: Mapping[str, Any]) -> RouteChange | None:
+    """A change of the load balancer: registered, updated or removed, including a registration or update logged as
+    `route_unreachable` (routed, but answered 403 until its owner allows it); None for any other decision."""
+    action = str(d.get("action"))
+    unreachable = action == "route_unreachable" and d.get("published") in ("registered", "updated")
+    if unreachable:
+        action = f"route_{d['published']}"
+    elif action not in ROUTE_CHANGES:
+        return None
     return RouteChange(
         time=d["timestamp"],
-        action=str(d["action"]),
+        action=action,
         service=d.get("service"),
         host=text(d.get("host")),
         hosts=strings(d.get("hosts")),
@@ -208,6 +216,7 @@ def _route_change(d: Mapping[str, Any]) -> RouteChange:
         backend=text(d.get("backend")),
         changes=strings(d.get("changes")),
         principal=d.get("principal"),
+        unreachable=unreachable,
     )
 
 

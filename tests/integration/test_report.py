@@ -344,6 +344,7 @@ def expected_json() -> dict[str, Any]:
                 "backend": "rw-be-bravo",
                 "changes": ["create backend_service rw-be-bravo", "update url_map edge"],
                 "principal": ALICE,
+                "unreachable": False,
             },
             {
                 "time": "2026-03-01T12:30:00Z",
@@ -356,6 +357,7 @@ def expected_json() -> dict[str, Any]:
                 "backend": "rw-be-delta",
                 "changes": [],
                 "principal": BOB,
+                "unreachable": False,
             },
             {
                 "time": "2026-03-01T14:00:00Z",
@@ -368,6 +370,7 @@ def expected_json() -> dict[str, Any]:
                 "backend": None,
                 "changes": ["delete backend_service rw-be-delta"],
                 "principal": BOB,
+                "unreachable": False,
             },
         ],
         "conflicts": [
