@@ -42,7 +42,7 @@ def write_statuses(
     refresh: Collection[ServiceKey] = (),
 ) -> int:
     """Bring every copy's status in line (`refresh`: rewrite these even if only the time differs); returns how
-    many writes it took."""
+    many writes it sent (one refused on a stale etag, then re-read and sent again, counts twice)."""
     writes = 0
     for facts in copies:
         writes += _write_one(run, facts, status_of_copy(facts.key), refresh=facts.key in refresh)
