@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from . import errors
+from . import clients, errors
 from .api_compute import AdoptionRefused, StaleObservation, get_backend_service, get_neg, get_url_map
+from .api_resources import project
 from .api_run import read_service
 from .apply_objects import apply_in_order, undo_creations
 from .apply_url_map import writer_for
@@ -105,14 +106,22 @@ def sync_service(
 ) -> dict[str, Any]:
     """Make the load balancer match one service's labels; log the decision, write the route status on the
     service, and return the decision. `recheck_access`: the event changed who may invoke the service."""
-    if key.project.isdigit() and (live := read_service(run, key)) is not None:
-        # The event named the project by number; names and markers use the project id the API answers with.
-        key = dataclasses.replace(key, project=live.key.project)
+    if key.project.isdigit():
+        # The event named the project by number; names and markers use the project id. A deleted service cannot
+        # say it, so Resource Manager does.
+        key = dataclasses.replace(key, project=_project_id(key, config, run))
     with service_lock(key.ref):
         routed = _with_retries(lambda: _sync_once(key, config, run, compute), key)
         if routed.ignored:
             return log.decide(Action.EVENT_IGNORED, service=key, reason=routed.ignored, message=routed.ignored)
         return report_route(routed.outcome, key, routed.copies, config, log, run, recheck_access=recheck_access)
+
+
+def _project_id(key: ServiceKey, config: Config, run: run_v2.ServicesClient) -> str:
+    live = read_service(run, key)
+    if live is not None:
+        return live.key.project
+    return project(clients.resource_manager(config.api_endpoint, config.api_principal), key.project)[0]
 
 
 def _with_retries(attempt: Any, key: ServiceKey) -> Routed:

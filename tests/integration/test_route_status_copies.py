@@ -92,3 +92,17 @@ def test_a_service_gone_while_its_access_is_checked_is_not_an_error(emulator: Em
     [decision] = sync(emulator, cfg, key)
     assert decision["action"] == "route_registered" and decision["severity"] == "NOTICE", decision
     assert STATUS not in labels(emulator, key)
+
+
+def test_a_delete_named_by_project_number_removes_the_route(emulator: EmulatorServer, cfg: Config) -> None:
+    """Audit entries may name the project by number; a deleted service cannot tell its project id, so the
+    number is resolved through Resource Manager and the route is removed by the delete's own event."""
+    number = emulator.emulator.resource_manager.add_project(P).number
+    key = deploy(emulator, US, {"public-route": "true"}, public=True)
+    [published] = sync(emulator, cfg, key)
+    assert published["action"] == "route_registered"
+    clients.run_services(emulator.url).delete_service(name=key.name).result()
+
+    [removed] = sync(emulator, cfg, ServiceKey(number, US, "api"))
+    assert removed["action"] == "route_removed", removed
+    assert removed["service"] == key.name
