@@ -138,9 +138,7 @@ def posture(rows: Sequence[Mapping[str, Any]]) -> Posture | None:
     dry = flag(latest.get("dry_run"))
     by_project = _mapping(latest.get("posture"))
     projects = tuple(
-        ProjectPosture(
-            str(project), *(int(_number((counts or {}).get(k))) for k in ("private", "published", "exempt", "open"))
-        )
+        ProjectPosture(str(project), *(int(_number((counts or {}).get(k))) for k in _POSTURE_KEYS))
         for project, counts in sorted(by_project.items())
     )
     budgets = _mapping(latest.get("budgets"))

@@ -189,10 +189,6 @@ class Config:
             return self.scope
         return Scope(projects=(self.require_project(),))
 
-    def hosts_for(self, alias: str) -> tuple[str, ...] | None:
-        """The hosts of an alias, or None when the platform team has not defined it."""
-        return self.hosts.get(alias)
-
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """The configuration for this environment (default `os.environ`), validated once per distinct value set."""

@@ -140,10 +140,6 @@ def full_url(path: str) -> str:
     return COMPUTE_BASE + relative_name(path)
 
 
-def backend_service_url(project: str, name: str) -> str:
-    return full_url(backend_service_path(project, name))
-
-
 def neg_url(project: str, region: str, name: str) -> str:
     return full_url(neg_path(project, region, name))
 

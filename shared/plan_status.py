@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,7 +27,6 @@ from shared.model import Action, RouteOutcome, ServiceKey
 
 LABEL_STATUS = "runway-route"
 ANNOTATION_STATUS = "runway.dev/route-status"
-_WILDCARD_HOST = "*"
 
 
 class RouteState(StrEnum):
@@ -152,7 +151,3 @@ def already_reported(status: RouteStatus | None, current: RouteStatus | None, *,
     except ValueError:
         return False
     return when >= older_than
-
-
-def repeat_cutoff(now: datetime, interval: timedelta | None) -> datetime | None:
-    return None if interval is None else now - interval

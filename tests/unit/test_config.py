@@ -267,12 +267,11 @@ def test_is_exempt(patterns: str, exempt: bool) -> None:
     assert Config.from_env({"RUNWAY_EXEMPT": patterns}).is_exempt(KEY) is exempt
 
 
-def test_lb_project_and_hosts_for() -> None:
+def test_lb_project_and_hosts() -> None:
     config = Config.from_env({"RUNWAY_HOSTS": '{"default":["*"],"shop":["shop.example.com"]}'})
     assert config.lb_project(KEY) == "my-proj"
     assert Config.from_env({"RUNWAY_PROJECT": "lb-project"}).lb_project(KEY) == "lb-project"
-    assert config.hosts_for("shop") == ("shop.example.com",)
-    assert config.hosts_for("nope") is None
+    assert config.hosts.get("shop") == ("shop.example.com",)
 
 
 @pytest.mark.parametrize(

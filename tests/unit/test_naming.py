@@ -11,7 +11,6 @@ from shared.naming import (
     NAME_RE,
     Marker,
     backend_service_name,
-    backend_service_url,
     marker_json,
     neg_name,
     neg_url,
@@ -171,9 +170,6 @@ def test_marker_round_trips_unusual_owner_ids() -> None:
 
 
 def test_full_urls() -> None:
-    assert backend_service_url("lb-proj", "bs") == (
-        "https://www.googleapis.com/compute/v1/projects/lb-proj/global/backendServices/bs"
-    )
     assert neg_url("proj-a1", "us-central1", "neg") == (
         "https://www.googleapis.com/compute/v1/projects/proj-a1/regions/us-central1/networkEndpointGroups/neg"
     )
