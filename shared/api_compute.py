@@ -1,8 +1,9 @@
 """runway's only Compute calls, through google-cloud-compute: reads, and each kind of write waited for.
 
 `google.cloud.compute_v1` is imported inside these functions, never at module import, so the ingress path does
-not pay for it. Every function raises `errors.RunwayApiError` kinds (or `ConfigError` when a configured object
-does not exist), never a client exception.
+not pay for it. Every function raises `errors.RunwayApiError` kinds, `ConfigError` when a configured object
+does not exist, or this module's `StaleObservation` (what was read changed meanwhile: read again and decide again)
+and `AdoptionRefused` (a create met somebody else's object); never a client exception.
 
 Writes are sent with the `*_unary` methods and their operation is waited for with the operations service's
 `wait` (one call that returns when the operation is done or near Compute's two-minute deadline), not polled

@@ -131,10 +131,9 @@ def _with_retries(attempt: Any, key: ServiceKey) -> Routed:
             return result
         except StaleObservation:
             time.sleep(random.uniform(0, 0.05 * 2**n))  # a concurrent invocation for the same service: let it land
+    # Not any one call's failure: the objects this service needs kept changing between reading and writing them.
     raise errors.Conflict(
-        f"{key.ref}: the load balancer kept changing under {MAX_ATTEMPTS} attempts",
-        method="compute.backendServices.get",
-        resource=key.name,
+        f"{key.ref}: the load balancer kept changing under {MAX_ATTEMPTS} attempts", resource=key.name
     )
 
 
