@@ -77,7 +77,17 @@ def test_up_prints_the_environment_serves_and_stops_everything(stop_with: signal
     assert process.returncode == 0, rest
     assert "Stopping." in rest
     assert not Path(config_dir).exists()  # the throwaway gcloud configuration is gone with the stack
-    time.sleep(0.2)
     for endpoint in [url, *function_urls]:
-        with pytest.raises(requests.ConnectionError):
-            requests.get(f"{endpoint}/robots.txt", timeout=2)
+        assert _refused_soon(f"{endpoint}/robots.txt"), f"{endpoint} still answers after the stack stopped"
+
+
+def _refused_soon(url: str, timeout: float = 30.0) -> bool:
+    """Whether connections to `url` are refused within `timeout` (a stopped process's port closes as it exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            return True
+        time.sleep(0.05)
+    return False

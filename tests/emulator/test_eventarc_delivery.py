@@ -304,7 +304,10 @@ def test_reset_drops_pending_deliveries(
     create_trigger(emulator, "reset-me", receiver.uri)
     emulator.emulator.record_admin_activity(activity())
     receiver.wait_for(1)
-    time.sleep(0.05)  # the failed attempt is recorded and its retry queued 30 s out
+    # The failed attempt is recorded and its retry queued 30 s out (recorded just after the receiver answers).
+    deadline = time.monotonic() + 10
+    while not emulator.emulator.snapshot()["eventarc"]["deliveries"]["attempts"] and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert emulator.emulator.eventarc.drain(timeout=0) is False
     emulator.emulator.reset()
     assert emulator.emulator.eventarc.drain(timeout=0) is True
