@@ -7,7 +7,7 @@
     outsider                 a project outside the organization
 
 Events reach the functions only through the organization's aggregated sink, a Pub/Sub topic and Eventarc Pub/Sub
-triggers (what infra/ makes with `organization_id`); RUNWAY_SCOPE is the organization.
+triggers (what infra/ makes with `scope = ["organizations/N"]`); RUNWAY_SCOPE is the organization.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def _publish(
     if policy is not None:
         before.append(policy)
     # Fix: only NEGs of ours are removed; a NEG read under our name in a region the route left that runway does
-    # not own (no marker, or another installation's) is left alone, as `_removal` does (tests/test_plan_objects.py,
+    # not own (no marker, or another installation's) is left alone, as `_removal` does (tests/unit/test_plan_objects.py,
     # foreign_neg_under_our_name_elsewhere_left_alone).
     left = (in_use | {r for r, n in negs.items() if is_ours(n, owner_id)}) - set(route.regions)
     after = [
