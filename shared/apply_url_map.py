@@ -12,6 +12,9 @@ Google's validation (`urlMaps.validate`) runs on every candidate that changes th
 the claims whose rules are new or changed are bisected (each step a validation of a candidate with half of
 them held back) until the ones Google refuses are found; they are refused alone with Google's message, and
 the rest are written. A patch Google refuses although validation passed is bisected the same way, with writes.
+Only a refusal of the content is bisected (`InvalidRequest`: 400, and 413 `fieldSizeTooLarge` for a limit); any
+other failure (403, a credentials problem) is the error it is. A map Google refuses even without any new rule
+is not ours to refuse anyone for: the write fails with Google's message.
 """
 
 from __future__ import annotations
@@ -41,8 +44,20 @@ class Committed:
     refused_412: int = 0
 
 
-class _ProbeWrote(Exception):
-    """A bisection step that writes went through: the map changed, so plan again on it."""
+class _MapChanged(Exception):
+    """A bisection step that writes went through, or lost the fingerprint to another instance: plan again."""
+
+    def __init__(self, *, conflict: bool) -> None:
+        super().__init__("the URL map changed")
+        self.conflict = conflict
+
+
+class _FailsWithoutNewRules(Exception):
+    """Google refuses the map even without any new or changed rule: no claim is to blame."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
 
 
 class UrlMapWriter:
@@ -117,23 +132,23 @@ class UrlMapWriter:
             plan = plan_url_map(url_map, claims, self.settings, refused)
             # A dry run made none of the objects its new rules name: Google would refuse them as missing.
             if plan.changes and self.validate and not dry_run:
-                refused.update(self._bisect(url_map, claims, refused, plan, self._validation))
+                refused.update(self._validated(url_map, claims, refused, plan))
                 plan = plan_url_map(url_map, claims, self.settings, refused)
             if not plan.changes or dry_run:
                 return self._committed(plan, conflicts_412)
-            assert plan.body is not None
             try:
-                patch_url_map(self.compute, self.settings.project, self.settings.url_map, plan.body, dict(url_map))
+                self._patch(url_map, plan)
             except errors.PreconditionFailed:
                 conflicts_412 += 1  # another instance wrote first: our claims are still to do, on its map
                 continue
-            except (errors.ResourceNotReady, errors.NotFound) as exc:
-                raise StaleObservation(f"the URL map names something not ready or gone: {exc}") from exc
-            except errors.PermanentError as exc:
+            except errors.InvalidRequest as exc:  # Google refuses the content: find the rules it refuses
                 try:
                     found = self._bisect(url_map, claims, refused, plan, self._writes(str(exc)))
-                except _ProbeWrote:
-                    continue  # part of the group is written; the rest is planned again on the new map
+                except _MapChanged as changed:
+                    conflicts_412 += changed.conflict
+                    continue  # part of the group is written, or another's write: plan the rest on the new map
+                except _FailsWithoutNewRules:
+                    found = {}
                 if not found:
                     raise
                 refused.update(found)
@@ -160,26 +175,53 @@ class UrlMapWriter:
             )
         return Committed(plan.results, change, plan.usage, refused_412)
 
+    def _patch(self, url_map: Mapping[str, object], plan: MapPlan) -> None:
+        assert plan.body is not None
+        try:
+            patch_url_map(self.compute, self.settings.project, self.settings.url_map, plan.body, dict(url_map))
+        except (errors.ResourceNotReady, errors.NotFound) as exc:
+            raise StaleObservation(f"the URL map names something not ready or gone: {exc}") from exc
+
     # -- finding what Google refuses ----------------------------------------------------------------------------
 
-    def _validation(self, url_map: Mapping[str, object], plan: MapPlan) -> list[str]:
-        assert plan.body is not None
-        candidate = {**url_map, "hostRules": plan.body["hostRules"], "pathMatchers": plan.body["pathMatchers"]}
+    def _validated(
+        self, url_map: Mapping[str, object], claims: list[Claim], refused: Mapping[ServiceRef, str], plan: MapPlan
+    ) -> dict[ServiceRef, str]:
+        """The claims Google's validation refuses; a map it refuses even without any new rule fails the write."""
+        try:
+            return self._bisect(url_map, claims, refused, plan, self._validation)
+        except _FailsWithoutNewRules as failed:
+            raise errors.InvalidRequest(
+                "Google refuses the URL map even without any new or changed rule: " + "; ".join(failed.problems),
+                method="compute.urlMaps.validate",
+                resource=f"projects/{self.settings.project}/global/urlMaps/{self.settings.url_map}",
+            ) from None
+
+    def _validation(self, url_map: Mapping[str, object], plan: MapPlan | None) -> list[str]:
+        """Google's problems with the candidate (with the map as read when `plan` is None)."""
+        candidate = dict(url_map)
+        if plan is not None:
+            assert plan.body is not None
+            candidate.update(hostRules=plan.body["hostRules"], pathMatchers=plan.body["pathMatchers"])
         return validate_url_map(self.compute, self.settings.project, self.settings.url_map, candidate)
 
-    def _writes(self, first_error: str) -> Callable[[Mapping[str, object], MapPlan], list[str]]:
-        """A probe that writes: for a patch Google refused although its validation passed."""
+    def _writes(self, first_error: str) -> Callable[[Mapping[str, object], MapPlan | None], list[str]]:
+        """A probe that writes: for a patch Google refused although its validation passed. The map as read (no
+        candidate) is validated, not written."""
         seen = [first_error]
 
-        def probe(url_map: Mapping[str, object], plan: MapPlan) -> list[str]:
+        def probe(url_map: Mapping[str, object], plan: MapPlan | None) -> list[str]:
+            if plan is None:
+                return self._validation(url_map, None)
             if seen:
                 return [seen.pop()]  # the candidate with every suspect is the one already refused
-            assert plan.body is not None
             try:
-                patch_url_map(self.compute, self.settings.project, self.settings.url_map, plan.body, dict(url_map))
-            except errors.PermanentError as exc:
+                self._patch(url_map, plan)
+            except errors.InvalidRequest as exc:
                 return [str(exc)]
-            raise _ProbeWrote()
+            except errors.PreconditionFailed as exc:
+                raise _MapChanged(conflict=True) from exc
+            raise _MapChanged(conflict=False)
 
         return probe
 
@@ -189,16 +231,18 @@ class UrlMapWriter:
         claims: list[Claim],
         refused: Mapping[ServiceRef, str],
         plan: MapPlan,
-        probe: Callable[[Mapping[str, object], MapPlan], list[str]],
+        probe: Callable[[Mapping[str, object], MapPlan | None], list[str]],
     ) -> dict[ServiceRef, str]:
-        """The claims Google refuses, each with its message. Nothing when the whole candidate passes, or when the
-        map fails even without any new rule (not ours to refuse anyone for: the write reports it).
+        """The claims Google refuses, each with its message; nothing when the whole candidate passes. Raises
+        `_FailsWithoutNewRules` when the map fails even without any new rule (not ours to refuse anyone for: the
+        write reports it). Without any new rule the map may not change at all: then the map as read is probed.
 
         In precedence order, the longest run of new or changed rules Google accepts is found by binary search (a
         probe per step); the rule that ends it is refused, and the search goes on after it. That covers both a rule
         Google refuses in itself and a limit the first rules use up (the later ones are refused, as runway's own
         limit check does)."""
-        if not probe(url_map, plan):
+        problems = probe(url_map, plan)
+        if not problems:
             return {}
         order = {claim.ref: index for index, claim in enumerate(self._precedence(claims))}
         suspects = sorted(
@@ -209,10 +253,11 @@ class UrlMapWriter:
         def problems_with(allowed: Sequence[ServiceRef]) -> list[str]:
             held = {ref: "held back while Google's refusal is looked for" for ref in suspects if ref not in allowed}
             candidate = plan_url_map(url_map, claims, self.settings, {**refused, **held})
-            return probe(url_map, candidate) if candidate.changes else []
+            return probe(url_map, candidate if candidate.changes else None)
 
-        if not suspects or problems_with([]):
-            return {}
+        without = problems_with([]) if suspects else problems
+        if without:
+            raise _FailsWithoutNewRules(without)
         found: dict[ServiceRef, str] = {}
         accepted: list[ServiceRef] = []
         remaining = suspects

@@ -12,7 +12,7 @@ import requests
 
 from devstack.bootstrap import create_load_balancer
 from emulator import EmulatorServer
-from shared import clients
+from shared import clients, errors
 from shared.api_compute import get_url_map
 from shared.apply_objects import apply_in_order
 from shared.apply_url_map import UrlMapWriter
@@ -105,3 +105,37 @@ def test_a_claim_google_refuses_is_refused_alone_and_the_rest_committed(lb: Emul
     assert len(refused) == 2
     assert all("maximum size 3 element(s)" in (r.reason or "") for r in refused)
     assert len([c for c in url_map_calls(lb) if c["status"] < 400]) == 1
+
+
+def faults(emulator: EmulatorServer, body: dict) -> None:
+    requests.post(f"{emulator.url}/_emulator/faults", json=body, timeout=10).raise_for_status()
+
+
+DENIED = "Required 'compute.urlMaps.update' permission for 'projects/runway-demo/global/urlMaps/runway-lb'"
+
+
+def test_a_write_google_forbids_is_the_error_it_is_and_refuses_no_one(lb: EmulatorServer) -> None:
+    """A 403 on the patch is about runway's grant, not about any rule: no bisection, no claim refused."""
+    claims = made(lb, [f"deny-{i}" for i in range(3)])
+    faults(lb, {"rules": [{"method": "PATCH", "path": "/urlMaps/", "status": 403, "message": DENIED}]})
+    before = get_url_map(clients.compute(lb.url), P, "runway-lb")
+    with pytest.raises(errors.PermissionDenied, match=r"compute\.urlMaps\.update"):
+        UrlMapWriter(clients.compute(lb.url), SETTINGS).commit_now(claims)
+    assert len(url_map_calls(lb)) == 1  # the one write, not a write per bisection step
+    assert get_url_map(clients.compute(lb.url), P, "runway-lb") == before
+
+
+def test_a_map_google_refuses_without_any_new_rule_is_the_writes_failure(lb: EmulatorServer) -> None:
+    """The live map already breaks a limit (here lowered under it): Google refuses every candidate, with or without
+    the new rule, so the new rule is not the one refused: the write fails with Google's message."""
+    writer = UrlMapWriter(clients.compute(lb.url), SETTINGS)
+    first = made(lb, ["old-0", "old-1"])
+    assert {r.state for r in writer.commit_now(first).results.values()} == {RuleState.ADDED}
+    requests.post(
+        f"{lb.url}/_emulator/settings", json={"urlMapLimits": {"pathRulesPerPathMatcher": 1}}, timeout=10
+    ).raise_for_status()
+    before = get_url_map(clients.compute(lb.url), P, "runway-lb")
+    with pytest.raises(errors.InvalidRequest, match="maximum size 1 element"):
+        writer.commit_now(made(lb, ["newcomer"]))
+    assert get_url_map(clients.compute(lb.url), P, "runway-lb") == before
+    assert [c for c in url_map_calls(lb) if c["status"] >= 400] == []  # found by validation: no write tried
