@@ -139,3 +139,16 @@ def test_a_map_google_refuses_without_any_new_rule_is_the_writes_failure(lb: Emu
         writer.commit_now(made(lb, ["newcomer"]))
     assert get_url_map(clients.compute(lb.url), P, "runway-lb") == before
     assert [c for c in url_map_calls(lb) if c["status"] >= 400] == []  # found by validation: no write tried
+
+
+def test_a_probe_write_that_loses_the_fingerprint_plans_again(lb: EmulatorServer) -> None:
+    """A patch Google refuses although validation passed is bisected with writes; when such a write loses the
+    fingerprint to another instance (412), the group is planned again on the new map, not failed."""
+    claims = made(lb, ["probe-0", "probe-1"])
+    refusal = {"method": "PATCH", "path": "/urlMaps/", "status": 400, "count": 1, "message": "Invalid value"}
+    lost = {"method": "PATCH", "path": "/urlMaps/", "status": 412, "count": 1, "reason": "conditionNotMet"}
+    faults(lb, {"rules": [refusal, lost]})
+    committed = UrlMapWriter(clients.compute(lb.url), SETTINGS).commit_now(claims)
+    assert {r.state for r in committed.results.values()} == {RuleState.ADDED}
+    assert committed.refused_412 == 1
+    assert [c["status"] for c in url_map_calls(lb)] == [400, 412, 200]
