@@ -60,6 +60,14 @@ class _FailsWithoutNewRules(Exception):
         self.problems = list(problems)
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """One submit waiting for the group write that carries its claims."""
+
+    refs: tuple[ServiceRef, ...]
+    outcome: Committed | BaseException | None = None
+
+
 class UrlMapWriter:
     """Group commit of claims on one URL map, for every thread of this process."""
 
@@ -68,59 +76,54 @@ class UrlMapWriter:
         self.settings = settings
         self.validate = validate
         self._cv = threading.Condition()
-        self._pending: dict[ServiceRef, Claim] = {}
-        self._done: dict[ServiceRef, tuple[Committed | BaseException, int]] = {}
+        self._pending: dict[ServiceRef, Claim] = {}  # a service submitted twice before a write: its latest claim
+        self._waiters: list[_Waiter] = []  # the submits whose claims are pending, each told its group's outcome
         self._busy = False
-        self._generation = 0
 
     def submit(self, claims: Iterable[Claim], *, dry_run: bool = False) -> Committed:
         """Commit these claims (with whatever else is pending) and return what became of them."""
         claims = list(claims)
         if dry_run or not claims:
             return self._commit(claims, dry_run=True) if claims else Committed({})
-        refs = [claim.ref for claim in claims]
+        waiter = _Waiter(tuple(claim.ref for claim in claims))
         with self._cv:
-            self._generation += 1
-            ticket = self._generation
-            for claim in claims:
-                self._pending[claim.ref] = claim
-                self._done.pop(claim.ref, None)
+            self._pending.update((claim.ref, claim) for claim in claims)
+            self._waiters.append(waiter)
         while True:
             with self._cv:
-                while self._busy and not self._finished(refs, ticket):
+                while self._busy and waiter.outcome is None:
                     self._cv.wait()
-                if self._finished(refs, ticket):
-                    return self._collect(refs)
-                self._busy = True
+                if waiter.outcome is not None:
+                    break
+                self._busy = True  # this thread writes the group, its own claims among them
                 batch, self._pending = self._pending, {}
-                stamp = self._generation
+                waiters, self._waiters = self._waiters, []
             try:
                 outcome: Committed | BaseException = self._commit(list(batch.values()), dry_run=False)
             except BaseException as exc:  # every claimant of the batch gets the failure, to log and retry
                 outcome = exc
             with self._cv:
-                for ref in batch:
-                    self._done[ref] = (outcome, stamp)
+                for each in waiters:
+                    each.outcome = outcome
                 self._busy = False
                 self._cv.notify_all()
+        return self._collect(waiter)
 
     def commit_now(self, claims: Iterable[Claim], *, dry_run: bool = False) -> Committed:
         """Commit these claims alone, now, even none (the sweep: it is the only writer of its process, and with
         `upkeep` an empty commit still brings the matchers in line with configuration)."""
         return self._commit(list(claims), dry_run=dry_run)
 
-    def _finished(self, refs: Sequence[ServiceRef], ticket: int) -> bool:
-        return all(ref in self._done and self._done[ref][1] >= ticket for ref in refs)
-
-    def _collect(self, refs: Sequence[ServiceRef]) -> Committed:
-        outcomes = [self._done[ref][0] for ref in refs]
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        first = outcomes[0]
-        assert isinstance(first, Committed)
-        results = {ref: outcome.results[ref] for ref, outcome in zip(refs, outcomes, strict=True)}  # type: ignore[union-attr]
-        return Committed(results, first.change, first.usage, first.refused_412)
+    @staticmethod
+    def _collect(waiter: _Waiter) -> Committed:
+        """The group's outcome for one submit: only the writer's and this submit's own references to it remain,
+        so the writer keeps nothing of a group once its submitters have it."""
+        outcome, waiter.outcome = waiter.outcome, None
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None
+        results = {ref: outcome.results[ref] for ref in waiter.refs}
+        return Committed(results, outcome.change, outcome.usage, outcome.refused_412)
 
     # -- one write --------------------------------------------------------------------------------------------
 

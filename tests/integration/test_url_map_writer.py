@@ -4,7 +4,10 @@ function instances, each with its own writer) racing on the fingerprint without 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
+import gc
 import threading
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -152,3 +155,22 @@ def test_a_probe_write_that_loses_the_fingerprint_plans_again(lb: EmulatorServer
     assert {r.state for r in committed.results.values()} == {RuleState.ADDED}
     assert committed.refused_412 == 1
     assert [c["status"] for c in url_map_calls(lb)] == [400, 412, 200]
+
+
+def test_the_writer_keeps_no_outcome_once_its_submitters_have_it(lb: EmulatorServer) -> None:
+    """A group's outcome (its write carries the whole map body) belongs to its submitters: once they have it the
+    writer holds none of it, whether the group succeeded or failed, and a later submit gets a fresh result."""
+    writer = UrlMapWriter(clients.compute(lb.url), SETTINGS)
+    [claim] = made(lb, ["kept"])
+    committed = writer.submit([claim])
+    assert committed.change is not None
+    change = weakref.ref(committed.change)
+    del committed
+    gc.collect()
+    assert change() is None
+
+    faults(lb, {"rules": [{"method": "GET", "path": "/urlMaps/", "status": 403, "count": 1, "message": DENIED}]})
+    released = dataclasses.replace(claim, route=None)
+    with pytest.raises(errors.RunwayApiError, match="403"):
+        writer.submit([released])
+    assert writer.submit([released]).results[claim.ref].state == RuleState.REMOVED
