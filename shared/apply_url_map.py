@@ -15,6 +15,10 @@ the rest are written. A patch Google refuses although validation passed is bisec
 Only a refusal of the content is bisected (`InvalidRequest`: 400, and 413 `fieldSizeTooLarge` for a limit); any
 other failure (403, a credentials problem) is the error it is. A map Google refuses even without any new rule
 is not ours to refuse anyone for: the write fails with Google's message.
+
+A permanent failure of a group's write is then about the map or runway's access to it, never about one claim (a
+claim Google refuses is refused alone): each submitter gets it as `MapUnwritable`, a temporary error, so its
+event is delivered again until the platform team fixes the grant or the map, as with a bad configuration.
 """
 
 from __future__ import annotations
@@ -58,6 +62,24 @@ class _FailsWithoutNewRules(Exception):
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = list(problems)
+
+
+class MapUnwritable(errors.TemporaryError):
+    """The group's write failed for a reason that is about the URL map or runway's access to it, not about any
+    claim (403, a map Google refuses even without any new rule): retryable, so Eventarc delivers each claimant's
+    event again (for up to 24 h) and the route is written once the platform team fixes it. Its cause is the
+    permanent error itself; code, status, reason, method and resource are that error's."""
+
+    @classmethod
+    def of(cls, exc: errors.PermanentError) -> MapUnwritable:
+        return cls(
+            f"the URL map cannot be written for any route, retried until fixed: {exc.message}",
+            code=exc.code,
+            status=exc.status,
+            reason=exc.reason,
+            method=exc.method,
+            resource=exc.resource,
+        )
 
 
 @dataclass(eq=False)
@@ -117,8 +139,11 @@ class UrlMapWriter:
     @staticmethod
     def _collect(waiter: _Waiter) -> Committed:
         """The group's outcome for one submit: only the writer's and this submit's own references to it remain,
-        so the writer keeps nothing of a group once its submitters have it."""
+        so the writer keeps nothing of a group once its submitters have it. A permanent failure is about no one
+        claim (see `MapUnwritable`)."""
         outcome, waiter.outcome = waiter.outcome, None
+        if isinstance(outcome, errors.PermanentError):
+            raise MapUnwritable.of(outcome) from outcome  # one of its own for each submitter
         if isinstance(outcome, BaseException):
             raise outcome
         assert outcome is not None

@@ -30,6 +30,7 @@ from .support import (
     runway_objects,
     settle,
     update_labels,
+    wait_for_decisions,
 )
 
 COMPUTE = re.compile(r"^/compute/v1/")
@@ -73,6 +74,24 @@ def test_new_route_costs_three_writes_and_a_converged_event_three_reads(routes_o
     assert [c for c in calls if c["write"]] == []
     # Its backend service by name, the service, the URL map: nothing else for a route already as asked.
     assert len(calls) == 3, [(c["method"], c["path"]) for c in calls]
+
+
+def test_a_url_map_runway_may_not_write_is_retried_until_the_grant_is_back(routes_only: LocalStack) -> None:
+    """A 403 on the URL-map write (runway's grant lost) is about no route: the event logs `api_error` (ERROR,
+    retryable) and is not acknowledged, so Eventarc delivers it again; once the grant is back the route is
+    published without a sweep. No route is refused for it, and nothing made for it is undone."""
+    stack = routes_only
+    stack.reset()
+    denied = "Required 'compute.urlMaps.update' permission for 'projects/runway-demo/global/urlMaps/runway-lb'"
+    faults(stack, {"rules": [{"method": "PATCH", "path": "/urlMaps/runway-lb", "status": 403, "message": denied}]})
+    create_service(stack, "denied", labels={"public-route": "true"})
+    [error, *_] = wait_for_decisions(stack, action="api_error")
+    assert (error["retryable"], error["code"]) == (True, 403) and "compute.urlMaps.update" in error["reason"]
+    requests.delete(f"{stack.url}/_emulator/faults", timeout=10).raise_for_status()  # the grant is back
+    settle(stack)
+    assert set(routing_table(stack).values()) == {backend_service_name("runway", P, "denied")}
+    assert decisions(stack, action="route_invalid") == []
+    assert runway_objects(stack)["backend_services"] == [backend_service_name("runway", P, "denied")]
 
 
 def test_fifty_services_labeled_at_once_converge(stack: LocalStack) -> None:

@@ -18,7 +18,7 @@ from emulator import EmulatorServer
 from shared import clients, errors
 from shared.api_compute import get_url_map
 from shared.apply_objects import apply_in_order
-from shared.apply_url_map import UrlMapWriter
+from shared.apply_url_map import MapUnwritable, UrlMapWriter
 from shared.model import Change, Claim, DesiredRoute, RuleState, ServiceRef
 from shared.naming import service_backend_path
 from shared.plan_objects import plan_objects
@@ -174,3 +174,38 @@ def test_the_writer_keeps_no_outcome_once_its_submitters_have_it(lb: EmulatorSer
     with pytest.raises(errors.RunwayApiError, match="403"):
         writer.submit([released])
     assert writer.submit([released]).results[claim.ref].state == RuleState.REMOVED
+
+
+def test_a_group_write_google_forbids_reaches_each_claimant_once_as_retryable(lb: EmulatorServer) -> None:
+    """A permanent failure of the group's write that is about the map or runway's grant, not about any claim, is
+    handed to each claimant of the group once, as a temporary error of its own (Eventarc delivers each event again
+    until the platform team fixes it); no claim is refused. Once fixed, the same claims are written."""
+    claims = made(lb, [f"group-{i}" for i in range(8)])
+    faults(
+        lb,
+        {"operationDelay": 0.2, "rules": [{"method": "PATCH", "path": "/urlMaps/", "status": 403, "message": DENIED}]},
+    )
+    before = get_url_map(clients.compute(lb.url), P, "runway-lb")
+    writer = UrlMapWriter(clients.compute(lb.url), SETTINGS)
+    start = threading.Barrier(len(claims))
+
+    def submit(claim: Claim) -> BaseException | RuleState:
+        start.wait()
+        try:
+            return writer.submit([claim]).results[claim.ref].state
+        except Exception as exc:
+            return exc
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(claims)) as pool:
+        failures = list(pool.map(submit, claims))
+    assert all(isinstance(f, MapUnwritable) for f in failures), failures
+    assert len({id(f) for f in failures}) == len(claims)
+    for failure in failures:
+        assert isinstance(failure, MapUnwritable) and failure.temporary and failure.code == 403
+        assert isinstance(failure.__cause__, errors.PermissionDenied) and "compute.urlMaps.update" in str(failure)
+    assert get_url_map(clients.compute(lb.url), P, "runway-lb") == before
+
+    requests.delete(f"{lb.url}/_emulator/faults", timeout=10).raise_for_status()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(claims)) as pool:
+        start.reset()
+        assert list(pool.map(submit, claims)) == [RuleState.ADDED] * len(claims)
