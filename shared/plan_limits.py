@@ -12,6 +12,7 @@ Google counts, which keeps runway on the safe side of it.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +80,7 @@ def usage(url_map: Mapping[str, Any], limits: Limits) -> dict[str, Usage]:
             "the URL map",
         ),
         "backends_per_url_map": Usage(
-            "backends_per_url_map", len(_backends(url_map)), limits.backends_per_url_map, "the URL map"
+            "backends_per_url_map", len(backend_refs(url_map)), limits.backends_per_url_map, "the URL map"
         ),
         "tests_per_url_map": Usage(
             "tests_per_url_map", len(url_map.get("tests") or []), limits.tests_per_url_map, "the URL map"
@@ -125,16 +126,17 @@ def _fullest(budget: str, limit: int, parts: Any) -> Usage:
     return Usage(budget, used, limit, where)
 
 
-def _backends(node: Any) -> set[str]:
-    """Every backend service or bucket a map references, wherever it does."""
-    found: set[str] = set()
+def backend_refs(node: Any) -> Counter[str]:
+    """How many times a map (or any part of it) references each backend service or bucket, wherever it does
+    (tests excluded: Google does not count them)."""
+    found: Counter[str] = Counter()
     if isinstance(node, Mapping):
         for key, value in node.items():
             if key in ("defaultService", "service", "backendService") and isinstance(value, str) and value:
-                found.add(value.rsplit("/projects/", 1)[-1])
+                found[value.rsplit("/projects/", 1)[-1]] += 1
             elif key != "tests":
-                found |= _backends(value)
+                found.update(backend_refs(value))
     elif isinstance(node, list):
         for item in node:
-            found |= _backends(item)
+            found.update(backend_refs(item))
     return found

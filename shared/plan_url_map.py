@@ -38,7 +38,7 @@ from typing import Any
 
 from shared.model import Claim, Json, RuleResult, RuleState, ServiceRef
 from shared.naming import path_matcher_name
-from shared.plan_limits import Usage, size_of, usage
+from shared.plan_limits import Usage, backend_refs, size_of, usage
 from shared.plan_paths import takes_from
 from shared.plan_url_map_build import MapBuilder
 from shared.plan_url_map_index import (
@@ -199,8 +199,8 @@ class _Planner:
 
 
 class _Budget:
-    """Google's limits, checked as claims are placed one by one: counts exact, bytes estimated per rule (the
-    map as read, less the rules that move, plus each placed rule). Dropping an emptied matcher is not credited,
+    """Google's limits, checked as claims are placed one by one: counts exact, bytes estimated per rule (both from
+    the map as read, less the rules that move, plus each placed rule). Dropping an emptied matcher is not credited,
     which only errs on the safe side."""
 
     def __init__(self, planner: _Planner, frozen: list[MapRule]) -> None:
@@ -210,12 +210,15 @@ class _Budget:
         self.rules: dict[str, int] = defaultdict(int)
         self.predicates: dict[str, int] = defaultdict(int)
         self.size = size_of(planner.map)
+        self.backends = backend_refs(planner.map)  # how many references each backend has
         for rule in planner.rules:
             if id(rule) in kept:
                 self.rules[rule.matcher] += 1
                 self.predicates[rule.matcher] += len(rule.paths)
             else:
                 self.size -= size_of(rule.rule) + 1
+                self.backends.subtract(backend_refs(rule.rule))
+        self.backends = +self.backends  # only those still referenced
         self.existing = {str(m.get("name", "")) for m in planner.index.matchers}
         self.new_matchers: set[str] = set()
         self.objects = len(planner.index.matchers) + len(planner.index.host_rules)
@@ -224,33 +227,48 @@ class _Budget:
         """Place the claim's rule; the budget it would exceed instead (nothing placed), when `check`."""
         assert claim.route is not None
         matcher = path_matcher_name(claim.route.host_alias)
-        rule_size = size_of(canonical_rule(claim)) + 1
+        rule = canonical_rule(claim)
+        rule_size = size_of(rule) + 1
+        backends = backend_refs(rule)
         extra_objects, extra_size = 0, 0
         if matcher not in self.existing and matcher not in self.new_matchers:
             hosts = list(self.planner.index.usable_hosts.get(claim.route.host_alias, ()))
             extra_objects = 2
             extra_size = size_of({"name": matcher, "pathRules": []}) + size_of({"hosts": hosts, "pathMatcher": matcher})
             extra_size += size_of({k: self.planner.map[k] for k in DEFAULT_KEYS if k in self.planner.map}) + 2
+        limits, in_matcher = self.limits, f"pathMatchers[{matcher}]"
         checks = (
-            ("path_rules_per_path_matcher", self.rules[matcher] + 1, self.limits.path_rules_per_path_matcher),
-            (
+            Usage(
+                "path_rules_per_path_matcher", self.rules[matcher] + 1, limits.path_rules_per_path_matcher, in_matcher
+            ),
+            Usage(
                 "predicates_per_path_matcher",
                 self.predicates[matcher] + len(claim.route.paths),
-                self.limits.predicates_per_path_matcher,
+                limits.predicates_per_path_matcher,
+                in_matcher,
             ),
-            ("host_rules_and_path_matchers", self.objects + extra_objects, self.limits.host_rules_and_path_matchers),
-            ("bytes", self.size + rule_size + extra_size, self.limits.bytes),
+            Usage(
+                "host_rules_and_path_matchers",
+                self.objects + extra_objects,
+                limits.host_rules_and_path_matchers,
+                "the URL map",
+            ),
+            Usage(
+                "backends_per_url_map",
+                len(self.backends.keys() | backends.keys()),
+                limits.backends_per_url_map,
+                "the URL map",
+            ),
+            Usage("bytes", self.size + rule_size + extra_size, limits.bytes, "the URL map"),
         )
-        for budget, used, limit in checks if check else ():
-            if used > limit:
-                where = (
-                    "the URL map" if budget in ("bytes", "host_rules_and_path_matchers") else f"pathMatchers[{matcher}]"
-                )
-                return Usage(budget, used, limit, where)
+        over = next((usage for usage in checks if usage.exceeded), None) if check else None
+        if over is not None:
+            return over
         self.rules[matcher] += 1
         self.predicates[matcher] += len(claim.route.paths)
         self.objects += extra_objects
         self.size += rule_size + extra_size
+        self.backends.update(backends)
         if extra_objects:
             self.new_matchers.add(matcher)
         return None

@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from shared.plan_limits import DEFAULT_MAX_BYTES, DESCRIPTIONS, Limits, Usage, exceeded, predicates, size_of, usage
+from shared.plan_limits import (
+    DEFAULT_MAX_BYTES,
+    DESCRIPTIONS,
+    Limits,
+    Usage,
+    backend_refs,
+    exceeded,
+    predicates,
+    size_of,
+    usage,
+)
 
 V1 = "https://www.googleapis.com/compute/v1/projects/lb-proj/global/backendServices/"
 BETA = "https://compute.googleapis.com/compute/beta/projects/lb-proj/global/backendServices/"
@@ -193,3 +203,13 @@ def test_fraction_and_exceeded(used_limit: tuple[int, int], fraction: float, ove
 def test_size_is_compact_json_in_bytes() -> None:
     assert size_of({"a": [1, 2], "b": "c"}) == len('{"a":[1,2],"b":"c"}')
     assert size_of({"h": "é"}) == len('{"h":"\\u00e9"}')  # escaped: an overestimate, the safe side
+
+
+def test_backend_refs_counts_each_reference_tests_excluded() -> None:
+    bs = "https://www.googleapis.com/compute/v1/projects/p/global/backendServices"
+    url_map = {
+        "defaultService": f"{bs}/a",
+        "pathMatchers": [{"defaultService": f"{bs}/a", "pathRules": [{"paths": ["/b"], "service": f"{bs}/b"}]}],
+        "tests": [{"host": "x", "path": "/t", "service": f"{bs}/t"}],
+    }
+    assert backend_refs(url_map) == {"p/global/backendServices/a": 2, "p/global/backendServices/b": 1}

@@ -1177,6 +1177,23 @@ CASES = [
         check=refused_with("s", "Google's limit on host rules and path matchers per URL map: 6 of 4"),
     ),
     Case(
+        "limit_backends_per_url_map",  # tf-default, tf-legacy and a's: a fourth fits, a fifth does not
+        lambda: Lb().publish("a", ("/a",)),
+        (claim("a", ("/a",)), claim("late", ("/l",), created=NEW), claim("early", ("/e",), created=OLD)),
+        {"proj-a1/a": S.KEPT, "proj-a1/early": S.ADDED, "proj-a1/late": S.REFUSED},
+        True,
+        settings=limits(backends_per_url_map=4),
+        check=refused_with("late", "Google's limit on backend services and buckets per URL map: 5 of 4"),
+    ),
+    Case(
+        "limit_backends_moved_rule_counts_once",  # a's backend is already referenced: moving its rule adds none
+        lambda: Lb().publish("a", ("/a",)),
+        (claim("a", ("/a2",)),),
+        {"proj-a1/a": S.CHANGED},
+        True,
+        settings=limits(backends_per_url_map=3),
+    ),
+    Case(
         "limit_bytes_oldest_first",
         lambda: Lb().publish("a", ("/a",)),
         (claim("young", ("/p2",), created=NEW), claim("old", ("/p1",), created=OLD)),
@@ -1322,10 +1339,15 @@ def test_kept_claim_never_refused_whatever_the_limits() -> None:
     tight = dataclasses.replace(
         UPKEEP,
         limits=Limits(
-            host_rules_and_path_matchers=1, path_rules_per_path_matcher=0, predicates_per_path_matcher=0, bytes=10
+            host_rules_and_path_matchers=1,
+            path_rules_per_path_matcher=0,
+            predicates_per_path_matcher=0,
+            backends_per_url_map=1,
+            bytes=10,
         ),
     )
     plan = plan_url_map(url_map, [claim("a", ("/a", "/a/*")), claim("b", alias="shop")], tight)
     assert plan.body is None
     assert {r.state for r in plan.results.values()} == {RuleState.KEPT}
-    assert all(u.exceeded for k, u in plan.usage.items() if k in ("bytes", "host_rules_and_path_matchers"))
+    over = ("bytes", "host_rules_and_path_matchers", "backends_per_url_map")
+    assert all(u.exceeded for k, u in plan.usage.items() if k in over)
