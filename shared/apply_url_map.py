@@ -32,8 +32,7 @@ from .api_compute import StaleObservation, get_url_map, patch_url_map, validate_
 from .clients import ComputeClients
 from .model import Change, Claim, Kind, Op, RuleResult, RuleState, ServiceRef
 from .plan_limits import Usage
-from .plan_url_map import MapPlan, MapSettings, plan_url_map
-from .plan_url_map_index import when
+from .plan_url_map import MapPlan, MapSettings, plan_url_map, precedence
 
 MAX_WRITES = 12  # refused 412s in a row before giving up (Eventarc redelivers); each costs one read and one plan
 
@@ -272,7 +271,7 @@ class UrlMapWriter:
         problems = probe(url_map, plan)
         if not problems:
             return {}
-        order = {claim.ref: index for index, claim in enumerate(self._precedence(claims))}
+        order = {claim.ref: index for index, claim in enumerate(precedence(claims))}
         suspects = sorted(
             (ref for ref, r in plan.results.items() if r.state in (RuleState.ADDED, RuleState.CHANGED)),
             key=order.__getitem__,
@@ -303,11 +302,6 @@ class UrlMapWriter:
             accepted += remaining[: low - 1]
             remaining = remaining[low:]
         return found
-
-    @staticmethod
-    def _precedence(claims: Iterable[Claim]) -> list[Claim]:
-        """The planner's order among claimants: oldest service first, then name."""
-        return sorted(claims, key=lambda c: (when(c.route.created if c.route else None), c.ref))
 
 
 _WRITERS: dict[tuple[int, str, str], UrlMapWriter] = {}

@@ -1,4 +1,4 @@
-"""Google's documented limits on one URL map, as budgets: what a candidate map uses of each, and what it exceeds.
+"""Google's documented limits on one URL map, as budgets: what a candidate map uses of each.
 
 Pure. The numbers are those of a global external Application Load Balancer's URL map (docs/google-apis.md §9.1,
 from https://cloud.google.com/load-balancing/docs/quotas, "URL maps", which says they cannot be increased). The
@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_MAX_BYTES = 64 * 1024
+from shared.config import DEFAULT_URL_MAP_MAX_BYTES
+
 WARN_FRACTION = 0.8  # above this, a budget is reported (`budget_warning`)
 
 
@@ -29,7 +30,7 @@ class Limits:
     hosts_per_host_rule: int = 1000
     backends_per_url_map: int = 2500
     tests_per_url_map: int = 100
-    bytes: int = DEFAULT_MAX_BYTES
+    bytes: int = DEFAULT_URL_MAP_MAX_BYTES  # RUNWAY_URL_MAP_MAX_BYTES
 
 
 # What each budget is, in the words a reason or a report uses.
@@ -103,10 +104,6 @@ def usage(url_map: Mapping[str, Any], limits: Limits) -> dict[str, Usage]:
         ((f"hostRules[{i}]", len(h.get("hosts") or [])) for i, h in enumerate(host_rules)),
     )
     return result
-
-
-def exceeded(url_map: Mapping[str, Any], limits: Limits) -> list[Usage]:
-    return [u for u in usage(url_map, limits).values() if u.exceeded]
 
 
 def predicates(matcher: Mapping[str, Any]) -> int:

@@ -16,7 +16,6 @@ from it (the longer rule still wins), so that is allowed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 RESERVED = frozenset({"/", "/*"})
 MAX_PATH_LEN = 1024  # a bound of our own: Google documents none for a path rule's path
@@ -74,9 +73,3 @@ def takes_from(newcomer: str, held: str) -> bool:
         return True
     prefix = prefix_of(held)
     return prefix is not None and newcomer.startswith(prefix)
-
-
-def contested(paths: Iterable[str], held: Iterable[str]) -> list[tuple[str, str]]:
-    """Each (newcomer path, held path) pair where the newcomer would take the held path's traffic."""
-    held = sorted(set(held))
-    return [(path, other) for path in paths for other in held if takes_from(path, other)]

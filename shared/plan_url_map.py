@@ -51,7 +51,7 @@ from shared.plan_url_map_index import (
     when,
 )
 
-__all__ = ["MapPlan", "MapSettings", "plan_url_map"]
+__all__ = ["MapPlan", "MapSettings", "plan_url_map", "precedence"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,11 @@ def plan_url_map(
 ) -> MapPlan:
     """The map that grants every claim it can, and what became of each claim."""
     return _Planner(url_map, {claim.ref: claim for claim in claims}, settings, dict(refused or {})).run()
+
+
+def precedence(claims: Iterable[Claim]) -> list[Claim]:
+    """The order in which claimants are placed: oldest service first (unknown age last), then `project/service`."""
+    return sorted(claims, key=lambda c: (when(c.route.created if c.route else None), c.ref))
 
 
 class _Planner:
@@ -130,8 +135,7 @@ class _Planner:
         return held
 
     def _claimants(self, held: Mapping[ServiceRef, RuleResult]) -> list[Claim]:
-        moving = [c for ref, c in self.claims.items() if ref not in held and c.route is not None]
-        return sorted(moving, key=lambda c: (when(c.route.created if c.route else None), c.ref))
+        return precedence(c for ref, c in self.claims.items() if ref not in held and c.route is not None)
 
     def _refusals(self, held: Mapping[ServiceRef, RuleResult]) -> dict[ServiceRef, RuleResult]:
         """Claims refused given those already held: conflicts first, then limits, in precedence order."""

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
+from shared.config import DEFAULT_URL_MAP_MAX_BYTES
 from shared.plan_limits import (
-    DEFAULT_MAX_BYTES,
     DESCRIPTIONS,
     Limits,
     Usage,
     backend_refs,
-    exceeded,
     predicates,
     size_of,
     usage,
@@ -71,7 +70,7 @@ def crafted() -> dict[str, Any]:
 
 def test_defaults_are_googles_documented_numbers() -> None:
     assert Limits() == Limits(1000, 1000, 1000, 1000, 2500, 100, 64 * 1024)
-    assert DEFAULT_MAX_BYTES == 65536
+    assert DEFAULT_URL_MAP_MAX_BYTES == 65536
     assert set(DESCRIPTIONS) == {f.name for f in Limits.__dataclass_fields__.values()}
 
 
@@ -81,7 +80,9 @@ def test_usage_of_a_crafted_map() -> None:
         "host_rules_and_path_matchers": Usage("host_rules_and_path_matchers", 4, 1000, "the URL map"),
         "backends_per_url_map": Usage("backends_per_url_map", 5, 2500, "the URL map"),
         "tests_per_url_map": Usage("tests_per_url_map", 2, 100, "the URL map"),
-        "bytes": Usage("bytes", len(json.dumps(url_map, separators=(",", ":"))), DEFAULT_MAX_BYTES, "the URL map"),
+        "bytes": Usage(
+            "bytes", len(json.dumps(url_map, separators=(",", ":"))), DEFAULT_URL_MAP_MAX_BYTES, "the URL map"
+        ),
         "path_rules_per_path_matcher": Usage("path_rules_per_path_matcher", 3, 1000, "pathMatchers[routes]"),
         "predicates_per_path_matcher": Usage("predicates_per_path_matcher", 7, 1000, "pathMatchers[routes]"),
         "hosts_per_host_rule": Usage("hosts_per_host_rule", 3, 1000, "hostRules[1]"),
@@ -144,10 +145,14 @@ def test_usage_of_an_empty_map() -> None:
         "predicates_per_path_matcher": (0, "none"),
         "hosts_per_host_rule": (0, "none"),
     }
-    assert exceeded({}, Limits()) == []
+    assert [u for u in got.values() if u.exceeded] == []
 
 
-def test_exceeded_lists_only_budgets_over_their_limit() -> None:
+def exceeded(url_map: dict[str, Any], limits: Limits) -> list[Usage]:
+    return [u for u in usage(url_map, limits).values() if u.exceeded]
+
+
+def test_usage_over_a_limit_is_exceeded_at_limit_is_not() -> None:
     url_map = crafted()
     at_limit = Limits(host_rules_and_path_matchers=4, predicates_per_path_matcher=7, hosts_per_host_rule=3)
     assert exceeded(url_map, at_limit) == []  # used == limit is within it

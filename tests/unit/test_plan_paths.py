@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.plan_paths import MAX_PATH_LEN, contested, path_problem, prefix_of, takes_from
+from shared.plan_paths import MAX_PATH_LEN, path_problem, prefix_of, takes_from
 
 DOTS = "has a '.' or '..' segment, which clients and servers resolve away"
 EMPTY = "has an empty segment ('//'), which many servers collapse into '/'"
@@ -129,18 +129,3 @@ TAKES = [
 @pytest.mark.parametrize(("newcomer", "held", "takes"), TAKES, ids=[f"{n} vs {h}" for n, h, _ in TAKES])
 def test_takes_from(newcomer: str, held: str, takes: bool) -> None:
     assert takes_from(newcomer, held) is takes
-
-
-def test_contested_pairs_every_newcomer_with_what_it_takes() -> None:
-    held = ["/x/*", "/y", "/x/*", "/owner1/*"]
-    paths = ["/owner1/admin", "/owner1/admin/*", "/x", "/x/", "/y", "/z"]
-    assert contested(paths, held) == [
-        ("/owner1/admin", "/owner1/*"),
-        ("/owner1/admin/*", "/owner1/*"),
-        ("/x/", "/x/*"),
-        ("/y", "/y"),
-    ]
-
-
-def test_contested_nothing_when_newcomer_only_covers_longer_paths() -> None:
-    assert contested(["/x/*", "/x"], ["/x/admin", "/x/admin/*", "/x/"]) == []

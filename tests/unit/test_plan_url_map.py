@@ -44,7 +44,7 @@ from shared.naming import (
 )
 from shared.plan_limits import Limits, size_of
 from shared.plan_paths import takes_from
-from shared.plan_url_map import MapPlan, MapSettings, plan_url_map
+from shared.plan_url_map import MapPlan, MapSettings, plan_url_map, precedence
 
 GOLDEN = Path(__file__).parents[1] / "testdata" / "plan_url_map"
 LB = "lb-proj"  # the URL map's project
@@ -1351,3 +1351,11 @@ def test_kept_claim_never_refused_whatever_the_limits() -> None:
     assert {r.state for r in plan.results.values()} == {RuleState.KEPT}
     over = ("bytes", "host_rules_and_path_matchers", "backends_per_url_map")
     assert all(u.exceeded for k, u in plan.usage.items() if k in over)
+
+
+def test_precedence_oldest_first_unknown_last_then_name() -> None:
+    """The one order among claimants, the planner's and the writer's bisection's (`precedence`)."""
+    naive_old = claim("naive", created=datetime(2023, 1, 1))  # naive: taken as UTC
+    given = [claim("b", created=None), claim("z", created=NEW), claim("a", created=None), claim("y", created=OLD)]
+    order = [c.ref.service for c in precedence([*given, naive_old])]
+    assert order == ["naive", "y", "z", "a", "b"]
