@@ -132,7 +132,8 @@ class UrlMapWriter:
 
     def commit_now(self, claims: Iterable[Claim], *, dry_run: bool = False) -> Committed:
         """Commit these claims alone, now, even none (the sweep: it is the only writer of its process, and with
-        `upkeep` an empty commit still brings the matchers in line with configuration)."""
+        `upkeep` an empty commit still brings the matchers in line with configuration). A failure comes out as it
+        is: the sweep answers non-2xx on any, and its schedule runs it again."""
         return self._commit(list(claims), dry_run=dry_run)
 
     @staticmethod
