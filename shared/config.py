@@ -13,24 +13,33 @@ once it is fixed, instead of acknowledging them unprocessed.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fnmatch import fnmatchcase
-from types import MappingProxyType
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from shared.config_hosts import DEFAULT_ALIAS, DEFAULT_HOSTS, Problem, parse_hosts, show
 from shared.model import PROJECT_ID, REGION, ServiceKey
-from shared.naming import path_matcher_name
+
+# RUNWAY_HOSTS' defaults (shared.config_hosts) are importable from here with the others.
+__all__ = [
+    "DEFAULT_ALIAS",
+    "DEFAULT_HOSTS",
+    "DEFAULT_OWNER_ID",
+    "DEFAULT_URL_MAP_MAX_BYTES",
+    "VARIABLES",
+    "Config",
+    "ConfigError",
+    "Scope",
+    "load_config",
+]
 
 _T = TypeVar("_T")
 
-DEFAULT_ALIAS = "default"
-DEFAULT_HOSTS: Mapping[str, tuple[str, ...]] = MappingProxyType({DEFAULT_ALIAS: ("*",)})
 DEFAULT_OWNER_ID = "runway"
 # The quotas page's 64 KB; Google's URL-map size page says 1 MB (Public Preview), hence configurable.
 DEFAULT_URL_MAP_MAX_BYTES = 64 * 1024
@@ -57,13 +66,10 @@ VARIABLES = (
 
 # Compute resource names (URL maps, security policies): RFC 1035 labels.
 _COMPUTE_NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
-# Aliases are `public-host` label values: label-value charset, at most 63.
-_ALIAS = re.compile(r"[a-z0-9_-]{1,63}")
 # Goes into the ownership marker of every object runway makes; short so names and markers stay readable.
 _OWNER_ID = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,18}[a-z0-9])?")
 _PROJECT = re.compile(PROJECT_ID)
 _REGION = re.compile(REGION)
-_HOST_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _GLOB_SEGMENT = re.compile(r"[a-z0-9*?\[\]!-]+")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
@@ -125,14 +131,14 @@ class Config:
                 return default
             try:
                 return parse(raw.strip())
-            except _Problem as problem:
-                problems.append((name, f"{_show(raw)} is not valid: {problem}"))
+            except Problem as problem:
+                problems.append((name, f"{show(raw)} is not valid: {problem}"))
                 return default
 
         config = cls(
             url_map=read("RUNWAY_URL_MAP", _compute_name, None),
             project=read("RUNWAY_PROJECT", _project, None),
-            hosts=read("RUNWAY_HOSTS", _hosts, DEFAULT_HOSTS),
+            hosts=read("RUNWAY_HOSTS", parse_hosts, DEFAULT_HOSTS),
             security_policy=read("RUNWAY_SECURITY_POLICY", _compute_name, None),
             exempt=read("RUNWAY_EXEMPT", _exempt, ()),
             owner_id=read("RUNWAY_OWNER_ID", _owner_id, DEFAULT_OWNER_ID),
@@ -202,28 +208,24 @@ def _load(values: tuple[tuple[str, str | None], ...]) -> Config:
     return Config.from_env({name: value for name, value in values if value is not None})
 
 
-# Parsers: each returns the value or raises _Problem with what was expected.
-
-
-class _Problem(Exception):
-    pass
+# Parsers: each returns the value or raises Problem with what was expected.
 
 
 def _compute_name(raw: str) -> str:
     if not _COMPUTE_NAME.fullmatch(raw):
-        raise _Problem("expected a Compute resource name: 1-63 of [a-z0-9-], starting with a letter, not ending with -")
+        raise Problem("expected a Compute resource name: 1-63 of [a-z0-9-], starting with a letter, not ending with -")
     return raw
 
 
 def _project(raw: str) -> str:
     if not _PROJECT.fullmatch(raw):
-        raise _Problem("expected a project id: 6-30 of [a-z0-9-], starting with a letter, not ending with -")
+        raise Problem("expected a project id: 6-30 of [a-z0-9-], starting with a letter, not ending with -")
     return raw
 
 
 def _owner_id(raw: str) -> str:
     if not _OWNER_ID.fullmatch(raw):
-        raise _Problem("expected 1-20 of [a-z0-9-], not starting or ending with -")
+        raise Problem("expected 1-20 of [a-z0-9-], not starting or ending with -")
     return raw
 
 
@@ -233,20 +235,20 @@ def _bool(raw: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise _Problem("expected one of true, false, 1, 0, yes, no")
+    raise Problem("expected one of true, false, 1, 0, yes, no")
 
 
 def _duration(raw: str) -> timedelta:
     match = _DURATION.fullmatch(raw)
     if not match:
-        raise _Problem("expected a duration like 24h, 90m or 0 (every sweep)")
+        raise Problem("expected a duration like 24h, 90m or 0 (every sweep)")
     amount, unit = int(match[1]), match[2] or "h"
     return timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: amount})
 
 
 def _email(raw: str) -> str:
     if not _EMAIL.fullmatch(raw):
-        raise _Problem("expected an email address, e.g. sync-routes@my-project.iam.gserviceaccount.com")
+        raise Problem("expected an email address, e.g. sync-routes@my-project.iam.gserviceaccount.com")
     return raw
 
 
@@ -256,16 +258,16 @@ def _on_off(raw: str) -> bool:
         return True
     if value in _OFF:
         return False
-    raise _Problem("expected on or off")
+    raise Problem("expected on or off")
 
 
 def _max_bytes(raw: str) -> int:
     expected = f"expected a number of bytes from 1024 to {MAX_URL_MAP_MAX_BYTES}"
     if not raw.isdigit():
-        raise _Problem(expected)
+        raise Problem(expected)
     value = int(raw)
     if not 1024 <= value <= MAX_URL_MAP_MAX_BYTES:
-        raise _Problem(expected)
+        raise Problem(expected)
     return value
 
 
@@ -275,8 +277,8 @@ def _scope(raw: str) -> Scope:
     projects = [item.strip() for item in raw.split(",") if item.strip()]
     bad = [p for p in projects if not _PROJECT.fullmatch(p)]
     if bad or not projects:
-        raise _Problem(
-            f"{_show(bad[0]) if bad else 'nothing'} is not a project id; expected organizations/N, folders/N or "
+        raise Problem(
+            f"{show(bad[0]) if bad else 'nothing'} is not a project id; expected organizations/N, folders/N or "
             "comma-separated project ids"
         )
     return Scope(projects=tuple(dict.fromkeys(projects)))
@@ -286,7 +288,7 @@ def _regions(raw: str) -> tuple[str, ...]:
     regions = [item.strip() for item in raw.split(",") if item.strip()]
     bad = [region for region in regions if not _REGION.fullmatch(region)]
     if bad:
-        raise _Problem(f"{_show(bad[0])} is not a region; expected comma-separated regions like us-central1")
+        raise Problem(f"{show(bad[0])} is not a region; expected comma-separated regions like us-central1")
     return tuple(dict.fromkeys(regions))  # a repeated region would only be swept twice
 
 
@@ -296,8 +298,8 @@ def _exempt(raw: str) -> tuple[str, ...]:
         segments = pattern.split("/")
         # Exactly three segments: a pattern like `proj/hello` would otherwise silently never match.
         if len(segments) != 3 or not all(_GLOB_SEGMENT.fullmatch(s) for s in segments):
-            raise _Problem(
-                f"{_show(pattern)} is not a PROJECT/REGION/SERVICE glob; expected comma-separated patterns of "
+            raise Problem(
+                f"{show(pattern)} is not a PROJECT/REGION/SERVICE glob; expected comma-separated patterns of "
                 "three /-separated parts of [a-z0-9-] and glob characters *?[]!, e.g. my-proj/*/legacy-*"
             )
     return tuple(patterns)
@@ -309,88 +311,9 @@ def _endpoint(raw: str) -> str:
         parts = urlsplit(raw)
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
-        raise _Problem(expected) from None
+        raise Problem(expected) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise _Problem(expected)
+        raise Problem(expected)
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise _Problem(f"{expected}, without user, query or fragment")
+        raise Problem(f"{expected}, without user, query or fragment")
     return raw.rstrip("/")
-
-
-def _hosts(raw: str) -> Mapping[str, tuple[str, ...]]:
-    expected = 'expected a JSON object of alias to non-empty list of hosts, e.g. {"default":["*"]}'
-    try:
-        value = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
-    except _Problem:
-        raise
-    except (ValueError, RecursionError):
-        raise _Problem(f"not JSON; {expected}") from None
-    if not isinstance(value, dict) or not value:
-        raise _Problem(expected)
-    owner_of: dict[str, str] = {}
-    name_owner: dict[str, str] = {}
-    hosts: dict[str, tuple[str, ...]] = {}
-    for alias, alias_hosts in value.items():
-        if not _ALIAS.fullmatch(alias):
-            raise _Problem(f"alias {_show(alias)} is not a label value: expected 1-63 of [a-z0-9_-]")
-        if not isinstance(alias_hosts, list) or not alias_hosts:
-            raise _Problem(f"alias {alias!r} must map to a non-empty list of hosts")
-        for host in alias_hosts:
-            if not isinstance(host, str) or not _is_host(host):
-                raise _Problem(
-                    f"host {_show(host)} of alias {alias!r} is not a host rule: expected a lowercase hostname with "
-                    "an optional :port, '*' alone, or '*' first followed by '.' or '-'"
-                )
-            if host in owner_of:
-                where = "twice" if owner_of[host] == alias else f"in aliases {owner_of[host]!r} and {alias!r}"
-                raise _Problem(f"host {host!r} is listed {where}; a host belongs to one alias")
-            owner_of[host] = alias
-            # `a.com` and `a.com:443` are different patterns to Google (docs/decisions.md, "Hosts").
-            name = host.partition(":")[0]
-            other = name_owner.setdefault(name, alias)
-            if other != alias:
-                raise _Problem(
-                    f"host {name!r} is in aliases {other!r} and {alias!r} (with different ports): where a request "
-                    "goes would depend on whether its client sends the port; keep every port of a host in one alias"
-                )
-        hosts[alias] = tuple(alias_hosts)
-    if DEFAULT_ALIAS not in hosts:
-        raise _Problem(f"no {DEFAULT_ALIAS!r} alias; services without a public-host label use it")
-    matcher_of: dict[str, str] = {}
-    for alias in hosts:
-        matcher = path_matcher_name(alias)
-        if matcher in matcher_of:
-            raise _Problem(
-                f"aliases {matcher_of[matcher]!r} and {alias!r} both become path matcher {matcher!r}; rename one"
-            )
-        matcher_of[matcher] = alias
-    return MappingProxyType(hosts)
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    keys = [key for key, _ in pairs]
-    repeated = sorted({key for key in keys if keys.count(key) > 1})
-    if repeated:
-        raise _Problem(f"key {_show(repeated[0])} appears more than once (JSON would silently keep the last)")
-    return dict(pairs)
-
-
-def _is_host(host: str) -> bool:
-    """Compute host-rule syntax (docs/google-apis.md §3.3): hostname[:port]; `*` only first, then `.` or `-`."""
-    name, sep, port = host.partition(":")
-    if sep and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536 and port[0] != "0"):
-        return False
-    if name == "*":
-        return True
-    if name.startswith("*"):
-        if len(name) < 3 or name[1] not in ".-":
-            return False
-        name = name[2:]
-    if len(name) > 253:
-        return False
-    return all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:80] + "…"

@@ -31,7 +31,7 @@ from .api_compute import AdoptionRefused, StaleObservation, get_backend_service,
 from .api_resources import project
 from .api_run import read_service
 from .apply_objects import apply_in_order, undo_creations
-from .apply_url_map import writer_for
+from .apply_url_map import MapUnwritable, writer_for
 from .clients import ComputeClients
 from .config import Config
 from .decision_log import DecisionLog
@@ -149,7 +149,10 @@ def _sync_once(key: ServiceKey, config: Config, run: run_v2.ServicesClient, comp
         return Routed(RouteOutcome(ref, Action.EVENT_IGNORED, ""), key, f"{ref} selects installation {other!r}")
     decision: Decision = decide_route(ref, mine, config.hosts) if mine else NotPublished(ref.project, ref.service)
     settings = map_settings(config, config.lb_project(key))
-    url_map = get_url_map(compute, settings.project, settings.url_map)
+    try:
+        url_map = get_url_map(compute, settings.project, settings.url_map)
+    except errors.PermanentError as exc:  # about the map, not this route: as the writer would answer
+        raise MapUnwritable.of(exc) from exc
     if isinstance(decision, RouteInvalid):
         return Routed(route_outcome(ref, decision, rule=None), key, copies=tuple(mine))
     claim = Claim(ref, backend_path, decision if isinstance(decision, DesiredRoute) else None)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.config import DEFAULT_URL_MAP_MAX_BYTES
+from shared.config_hosts import HOSTS_PER_HOST_RULE
 
 WARN_FRACTION = 0.8  # above this, a budget is reported (`budget_warning`)
 
@@ -27,7 +28,7 @@ class Limits:
     host_rules_and_path_matchers: int = 1000
     path_rules_per_path_matcher: int = 1000
     predicates_per_path_matcher: int = 1000
-    hosts_per_host_rule: int = 1000
+    hosts_per_host_rule: int = HOSTS_PER_HOST_RULE
     backends_per_url_map: int = 2500
     tests_per_url_map: int = 100
     bytes: int = DEFAULT_URL_MAP_MAX_BYTES  # RUNWAY_URL_MAP_MAX_BYTES

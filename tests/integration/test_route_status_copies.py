@@ -12,7 +12,7 @@ from google.cloud import run_v2
 
 from devstack.bootstrap import create_load_balancer
 from emulator import EmulatorServer
-from shared import clients
+from shared import clients, errors
 from shared.config import Config
 from shared.decision_log import DecisionLog
 from shared.flow_routes import sync_service
@@ -106,3 +106,17 @@ def test_a_delete_named_by_project_number_removes_the_route(emulator: EmulatorSe
     [removed] = sync(emulator, cfg, ServiceKey(number, US, "api"))
     assert removed["action"] == "route_removed", removed
     assert removed["service"] == key.name
+
+
+def test_a_url_map_runway_may_not_read_is_retried_not_acknowledged(emulator: EmulatorServer, cfg: Config) -> None:
+    """The URL map is about every route, not this one: a 403 reading it is temporary (the event is delivered
+    again until the grant is back), as the writer answers a 403 writing it."""
+    from shared.apply_url_map import MapUnwritable
+
+    key = deploy(emulator, US, {"public-route": "true"}, public=True)
+    emulator.emulator.faults.configure(
+        {"rules": [{"method": "GET", "path": "/global/urlMaps/runway-lb$", "status": 403}]}
+    )
+    with pytest.raises(MapUnwritable) as caught:
+        sync(emulator, cfg, key)
+    assert caught.value.code == 403 and isinstance(caught.value, errors.TemporaryError)

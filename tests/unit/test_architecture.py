@@ -35,6 +35,7 @@ SHARED_LAYERS: dict[str, list[str]] = {
         "naming",
         "methods",
         "permissions",
+        "config_hosts",
         "config",
         "errors",
         "decision_log",
@@ -68,7 +69,7 @@ SHARED_LAYERS: dict[str, list[str]] = {
 }
 LAYER_ORDER = list(SHARED_LAYERS)
 # What a pure planner may import: values, names and configuration, never a client or the decision log.
-PURE_MAY_IMPORT = {"shared.model", "shared.naming", "shared.config", "shared.methods"}
+PURE_MAY_IMPORT = {"shared.model", "shared.naming", "shared.config", "shared.config_hosts", "shared.methods"}
 
 
 def module_name(path: Path) -> str:

@@ -172,6 +172,12 @@ BAD = [
     pytest.param("RUNWAY_HOSTS", '{"default":["[::1]"]}', "is not a host rule", id="host-ipv6-literal"),
     pytest.param(
         "RUNWAY_HOSTS",
+        json.dumps({"default": [f"h{i}.example.com" for i in range(1001)]}),
+        "alias 'default' has 1001 hosts; Google's limit is 1000",
+        id="hosts-over-the-host-rule-limit",
+    ),
+    pytest.param(
+        "RUNWAY_HOSTS",
         '{"default":["*"],"shop":["a.com"],"eu":["a.com:443"]}',
         "host 'a.com' is in aliases 'shop' and 'eu' (with different ports)",
         id="host-port-in-two-aliases",
