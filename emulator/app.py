@@ -67,6 +67,15 @@ def create_app(emu: Emulator) -> Flask:
         return None
 
     @app.before_request
+    def refuse_disabled_apis() -> None:
+        # After the faults, before IAM: production refuses a call of a disabled API whoever makes it.
+        rule = request.url_rule
+        if not request.path.startswith(CONTROL_PREFIX) and rule is not None:
+            refused = emu.serviceusage.refusal(request.blueprint, rule.rule, request.view_args or {})
+            if refused is not None:
+                raise refused
+
+    @app.before_request
     def check_permissions() -> None:
         # After the faults, before the handler: a refused call changes nothing (emulator/iam/enforce.py).
         if not request.path.startswith(CONTROL_PREFIX):

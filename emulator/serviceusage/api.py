@@ -1,13 +1,16 @@
 """Service Usage v1: `services` get, batchGet, enable, disable, batchEnable and `operations` get.
 
-Every API is enabled on every project until a `disable` says otherwise (the emulator serves the APIs whatever
-this says: it is what a client reads, not a gate). Enabling and disabling finish at once; like production for an
-API already in the wanted state, the answer is the done operation `operations/noop.DONE_OPERATION`.
+Every API is enabled on every project until a `disable` says otherwise. Enabling and disabling finish at once; like
+production for an API already in the wanted state, the answer is the done operation
+`operations/noop.DONE_OPERATION`. A disabled Cloud Run Admin or Compute Engine API refuses every call on that
+project as production does (`refusal`, asked before each request: 403 `SERVICE_DISABLED`/`accessNotConfigured`,
+`ServiceDisabled`); the other APIs are served whatever this says.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ApiError, invalid
@@ -29,6 +32,51 @@ TITLES = {
 DONE_OPERATION = "operations/noop.DONE_OPERATION"
 _PKG = "type.googleapis.com/google.api.serviceusage.v1."
 MAX_BATCH = 20  # batchGet and batchEnable take at most 20 services (serviceusage.v1 discovery document)
+# The APIs whose calls a `disable` refuses, by the route table that serves them.
+GATED = {"run": "run.googleapis.com", "compute": "compute.googleapis.com"}
+_PROJECT_VARIABLES = ("project", "namespace")
+CONSOLE = "https://console.developers.google.com"
+
+
+class ServiceDisabled(ApiError):
+    """Production's answer to a call of an API disabled on (or never enabled for) the project: 403 with reason
+    `SERVICE_DISABLED` in an ErrorInfo, and in Compute's envelope also the legacy `errors` item `accessNotConfigured`
+    (domain `usageLimits`) beside `status` and `details` (emulator/README.md, "Known differences")."""
+
+    def __init__(self, number: str, named: str, service: str) -> None:
+        title = TITLES.get(service, service)
+        url = f"{CONSOLE}/apis/api/{service}/overview?project={number}"
+        message = (
+            f"{title} has not been used in project {number} before or it is disabled. Enable it by visiting {url} "
+            "then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our "
+            "systems and retry."
+        )
+        info = {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "SERVICE_DISABLED",
+            "domain": "googleapis.com",
+            "metadata": {
+                "activationUrl": url,
+                "service": service,
+                "containerInfo": named,
+                "serviceTitle": title,
+                "consumer": f"projects/{number}",
+            },
+        }
+        details = [
+            info,
+            {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": message},
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [{"description": "Google developers console API activation", "url": url}],
+            },
+        ]
+        super().__init__(403, message, status="PERMISSION_DENIED", reason="accessNotConfigured", details=details)
+
+    def compute_body(self) -> dict[str, Any]:
+        item = {"message": self.message, "domain": "usageLimits", "reason": self.reason, "extendedHelp": CONSOLE}
+        error = {"code": self.code, "message": self.message, "errors": [item], "status": self.status}
+        return {"error": {**error, "details": self.details}}
 
 
 class ServiceUsageApi:
@@ -52,6 +100,21 @@ class ServiceUsageApi:
         with self._lock:
             enabled = (number, _check_service(service)) not in self._disabled
         return _service(number, service, enabled)
+
+    def refusal(self, table: str | None, rule: str, args: Mapping[str, Any]) -> ServiceDisabled | None:
+        """The 403 for a call of a disabled API (Cloud Run Admin or Compute Engine) on its project, else None.
+        Cloud Run's service IAM methods are served by the IAM table but are Cloud Run's own."""
+        service = GATED.get(table or "")
+        if service is None and table == "iam" and "/services/<service>:" in rule and "/locations/" in rule:
+            service = GATED["run"]
+        project = next((args[k] for k in _PROJECT_VARIABLES if isinstance(args.get(k), str) and args[k]), None)
+        if service is None or project is None or project == "-":
+            return None
+        number = _number(project)
+        with self._lock:
+            if (number, service) not in self._disabled:
+                return None
+        return ServiceDisabled(number, project, service)
 
     def batch_get(self, project: str, names: list[str]) -> dict[str, Any]:
         return {"services": [self.get(project, _service_of(name, project)) for name in _batch(names, "names")]}
