@@ -4,11 +4,15 @@ Default: `RUNWAY_PROJECT` alone (with no `RUNWAY_PROJECT`, any project: a single
 only its own project anyway). A list of project ids is checked as is; an organization or folder is checked against
 the project's ancestry in Resource Manager (cached, `shared.api_resources`). A project named by number (audit entries
 sometimes do) is resolved to its id first.
+
+The functions may read projects (`resourcemanager.projects.get`) only below the organization or folder of
+`RUNWAY_SCOPE` (infra grants it there), so Resource Manager refuses a project outside it (403), or does not know it
+(404): runway cannot see the project, which is therefore outside the scope.
 """
 
 from __future__ import annotations
 
-from . import clients
+from . import clients, errors
 from .api_resources import ancestry, project
 from .config import Config
 from .model import ServiceKey
@@ -16,6 +20,15 @@ from .model import ServiceKey
 
 def outside_scope(key: ServiceKey, config: Config) -> str | None:
     """Why `key` is none of this installation's business, or None when it is in scope."""
+    try:
+        return _outside(key, config)
+    except (errors.PermissionDenied, errors.NotFound) as exc:
+        scope = f"RUNWAY_SCOPE ({config.scope})" if config.scope else f"its scope (RUNWAY_PROJECT {config.project})"
+        answer = " ".join(str(part) for part in (exc.method, "answered", exc.code) if part)
+        return f"runway cannot see project {key.project} ({answer}), so it is outside {scope}"
+
+
+def _outside(key: ServiceKey, config: Config) -> str | None:
     scope = config.scope
     if scope is None and not config.project:
         return None
