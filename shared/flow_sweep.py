@@ -4,7 +4,8 @@ Events can be missed (a trigger deleted for a while, retention exceeded, runway 
 existed), so the sweep re-derives everything from live state:
 
 1. Observe runway's objects (backend services, NEGs) first, then the services: whatever an event publishes
-   after the first reads is not in them, so it is never mistaken for an orphan.
+   after the first reads is not in them, so it is never mistaken for an orphan. Each project on its own: one that
+   cannot be observed is a failure of its own and is left as it is (`shared.flow_sweep_observe`).
 2. Ingress for every service, concurrently and bounded.
 3. Decide every route; check every claim against the URL map together (conflicts among claimants are settled
    by precedence before anything is made).
@@ -21,6 +22,7 @@ anywhere; a sweep blind to a region would take its routes down).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .api_compute import AdoptionRefused, StaleObservation, get_url_map
-from .api_run import read_service
 from .apply_objects import apply_in_order, undo_creations
-from .apply_url_map import writer_for
+from .apply_url_map import Committed, UrlMapWriter, writer_for
 from .clients import ComputeClients
 from .config import Config
 from .decision_log import DecisionLog
@@ -38,7 +39,7 @@ from .flow_ingress import enforce_ingress
 from .flow_routes import map_settings, named
 from .flow_scope import projects_in_scope
 from .flow_status import report_route
-from .flow_sweep_observe import Observed, observe
+from .flow_sweep_observe import Observed, observe, still_wanted
 from .model import (
     Action,
     Change,
@@ -55,12 +56,10 @@ from .model import (
     ServiceRef,
 )
 from .naming import backend_service_name, neg_name, service_backend_path
-from .plan_ingress import ALL, UNSPECIFIED
-from .plan_limits import WARN_FRACTION
 from .plan_objects import ObjectsPlan, plan_objects
 from .plan_outcome import route_outcome
-from .plan_route import decide_routes, installation_of, wants_publishing
-from .plan_url_map import plan_url_map
+from .plan_route import decide_routes, installation_of
+from .plan_url_map import MapSettings, plan_url_map
 from .sweep_result import SweepResult
 
 if TYPE_CHECKING:
@@ -83,7 +82,9 @@ class _Service:
     checked: RuleResult | None = None
     done: list[Change] = field(default_factory=list)
     failed: bool = False
+    skipped: bool = False  # its labels changed since the listing: its own event handles it, not this sweep
     copies: tuple[ServiceFacts, ...] = ()  # this installation's copies of the service, as listed
+    outcome: RouteOutcome | None = None
 
 
 def sweep(
@@ -103,44 +104,17 @@ def sweep(
     try:
         projects = projects_in_scope(config)
         observed = observe(config, run, compute, projects, regions, pool)
-        result = SweepResult(services=observed.services, projects=projects)
+        swept = [project for project in projects if project not in observed.failed]
+        result = SweepResult(services=observed.services, projects=swept)
+        for project, exc in sorted(observed.failed.items()):
+            result.project_failed(log, project, exc)
         _ingress_pass(observed.services, config, log, run, result, pool, progress)
-        services = _decide(observed, config, run)
-        url_map = get_url_map(compute, settings.project, settings.url_map)
-        claims = [s.claim for s in services if s.claim is not None]
-        for service, checked in _check(services, plan_url_map(url_map, claims, settings).results):
-            service.checked = checked
-            _plan_objects(service, observed, config)
-        _each(pool, [s for s in services if _makes(s)], lambda s: _make(s, compute, config, log, result))
-        committed = writer_for(compute, settings).commit_now(
-            [s.claim for s in services if s.claim is not None and not s.failed], dry_run=config.dry_run
-        )
-        result.usage = dict(committed.usage)
-        granted = [s for s in services if s.claim is not None and not s.failed]
-        for service in granted:
-            _after_commit(service, committed.results[service.ref], compute, config)
-        _each(
-            pool,
-            [s for s in granted if s.objects.after and not _refused(s)],
-            lambda s: _collect(s, compute, config, log, result),
-        )
-        if committed.change is not None:
-            result.changes.append(committed.change)
-        for service in services:
-            result.changes += service.done if not config.dry_run else list(service.objects.changes)
-        reported = [s for s in services if not s.failed]
-        outcomes = {
-            s.ref: named(_outcome(s, committed.results.get(s.ref), committed.change), compute, config.owner_id)
-            for s in reported
-        }
-        _each(pool, reported, lambda s: _report_one(s, outcomes[s.ref], config, log, run, result))
-        published = {
-            s.ref for s in reported if isinstance(s.decision, DesiredRoute) and outcomes[s.ref].action in _PUBLISHED
-        }
+        routes = _Routes(config, log, run, compute, pool, settings, result, writer_for(compute, settings))
+        published = routes.every_route(observed)
     finally:
         pool.shutdown(wait=True)
     result.applied = not config.dry_run and bool(result.changes)
-    _report(result, observed, config, log, published)
+    result.report(log, config, observed.services, published)
     return result
 
 
@@ -163,7 +137,7 @@ def _ingress_pass(
         try:
             result.decisions.append(enforce_ingress(facts.key, client=run, config=config, log=log, facts=facts))
         except errors.RunwayApiError as exc:
-            _failed(result, log, facts.key, exc, f"ingress of {facts.key.service}")
+            result.failed(log, facts.key, exc, f"ingress of {facts.key.service}")
         done += 1
         if progress is not None:
             progress(done, len(services))
@@ -171,40 +145,154 @@ def _ingress_pass(
     list(pool.map(one, services))
 
 
-# --- decide -------------------------------------------------------------------------------------------------------
+# --- routes -------------------------------------------------------------------------------------------------------
 
 
-def _decide(observed: Observed, config: Config, run: run_v2.ServicesClient) -> list[_Service]:
-    owner = config.owner_id
-    mine = [f for f in observed.services if installation_of(f.labels) == owner]
-    decisions: dict[ServiceRef, Decision] = dict(decide_routes(mine, config.hosts))
-    keys = {f.key.ref: f.key for f in mine}
-    copies: dict[ServiceRef, list[ServiceFacts]] = defaultdict(list)
-    for facts in mine:
-        copies[facts.key.ref].append(facts)
-    services = []
-    for ref in sorted(set(decisions) | set(observed.ours)):
-        decision = decisions.get(ref) or NotPublished(ref.project, ref.service)
-        if isinstance(decision, NotPublished) and ref in observed.ours and _still_wanted(ref, observed, run, owner):
-            continue  # labeled again since it was listed: its event publishes it
-        key: ServiceKey | str = keys.get(ref) or f"projects/{ref.project}/locations/-/services/{ref.service}"
-        service = _Service(ref, decision, key, copies=tuple(copies.get(ref, ())))
-        backend = service_backend_path(owner, ref)
-        if isinstance(decision, DesiredRoute):
-            service.claim = Claim(ref, backend, decision)
-        elif isinstance(decision, NotPublished) and ref in observed.ours:
-            service.claim = Claim(ref, backend, None)
-        services.append(service)
-    return services
+@dataclass
+class _Routes:
+    """Steps 3 to 6, and the report of each service's route."""
 
+    config: Config
+    log: DecisionLog
+    run: run_v2.ServicesClient
+    compute: ComputeClients
+    pool: concurrent.futures.ThreadPoolExecutor
+    settings: MapSettings
+    result: SweepResult
+    writer: UrlMapWriter
 
-def _still_wanted(ref: ServiceRef, observed: Observed, run: run_v2.ServicesClient, owner: str) -> bool:
-    """Before removing a route, read the service again where it had objects: an event may have labeled it since."""
-    for region in sorted(observed.ours[ref]):
-        facts = read_service(run, ServiceKey(ref.project, region, ref.service))
-        if facts and installation_of(facts.labels) == owner and wants_publishing(facts.labels):
-            return True
-    return False
+    def every_route(self, observed: Observed) -> set[ServiceRef]:
+        """Every route. The services published."""
+        return self._routes(observed)
+
+    def _routes(self, observed: Observed) -> set[ServiceRef]:
+        config, result = self.config, self.result
+        services = self._decide(observed)
+        url_map = get_url_map(self.compute, self.settings.project, self.settings.url_map)
+        claims = [s.claim for s in services if s.claim is not None]
+        for service, checked in _check(services, plan_url_map(url_map, claims, self.settings).results):
+            service.checked = checked
+            _plan_objects(service, observed, config)
+        self._each([s for s in services if _makes(s)], self._make)
+        committed = self._commit(services)
+        result.usage = dict(committed.usage)
+        granted = [s for s in services if s.claim is not None and not s.failed]
+        for service in granted:
+            _after_commit(service, committed.results[service.ref], self.compute, config)
+        self._each([s for s in granted if s.objects.after and not _refused(s)], self._collect)
+        if committed.change is not None:
+            result.changes.append(committed.change)
+        for service in services:
+            result.changes += service.done if not config.dry_run else list(service.objects.changes)
+        reported = [s for s in services if not s.failed and not s.skipped]
+        self._each(reported, lambda s: self._report_one(s, committed))
+        return {
+            s.ref
+            for s in reported
+            if isinstance(s.decision, DesiredRoute) and s.outcome is not None and s.outcome.action in _PUBLISHED
+        }
+
+    # -- decide --------------------------------------------------------------------------------------------------
+
+    def _decide(self, observed: Observed) -> list[_Service]:
+        owner = self.config.owner_id
+        mine = [f for f in observed.services if installation_of(f.labels) == owner]
+        decisions: dict[ServiceRef, Decision] = dict(decide_routes(mine, self.config.hosts))
+        keys = {f.key.ref: f.key for f in mine}
+        copies: dict[ServiceRef, list[ServiceFacts]] = defaultdict(list)
+        for facts in mine:
+            copies[facts.key.ref].append(facts)
+        services = []
+        for ref in sorted(set(decisions) | set(observed.ours)):
+            decision = decisions.get(ref) or NotPublished(ref.project, ref.service)
+            key: ServiceKey | str = keys.get(ref) or f"projects/{ref.project}/locations/-/services/{ref.service}"
+            service = _Service(ref, decision, key, copies=tuple(copies.get(ref, ())))
+            backend = service_backend_path(owner, ref)
+            if isinstance(decision, DesiredRoute):
+                service.claim = Claim(ref, backend, decision)
+            elif isinstance(decision, NotPublished) and ref in observed.ours:
+                service.claim = Claim(ref, backend, None)
+            services.append(service)
+        # Before removing a route, read the service again where it had objects: an event may have labeled it since
+        # (its event publishes it).
+        removals = [s for s in services if s.claim is not None and s.claim.route is None]
+        self._each(
+            removals,
+            lambda s: self._read_again(s, lambda: not still_wanted(s.ref, observed.ours[s.ref], self.run, owner)),
+        )
+        return [s for s in services if not s.skipped]
+
+    def _read_again(self, service: _Service, still: Callable[[], bool]) -> None:
+        try:
+            service.skipped = not still()
+        except errors.RunwayApiError as exc:
+            service.failed = True
+            self._fail(service, exc, f"reading {service.ref} again")
+        if service.skipped or service.failed:
+            service.claim, service.objects = None, ObjectsPlan()  # this sweep leaves it as it is
+
+    # -- apply ---------------------------------------------------------------------------------------------------
+
+    def _make(self, service: _Service) -> None:
+        if self.config.dry_run:
+            return
+        try:
+            apply_in_order(self.compute, service.objects.before, self.config.owner_id, service.done)
+        except AdoptionRefused as refused:
+            undo_creations(self.compute, service.done, self.config.owner_id)
+            service.done.clear()
+            service.objects = ObjectsPlan(squatters=(f"{refused.change.name} ({refused.holder})",))
+            service.claim = None
+        except (errors.RunwayApiError, StaleObservation) as exc:
+            service.failed = True
+            self._fail(service, exc, f"objects of {service.ref}")
+
+    def _commit(self, services: list[_Service]) -> Committed:
+        claims = [s.claim for s in services if s.claim is not None and not s.failed]
+        return self.writer.commit_now(claims, dry_run=self.config.dry_run)
+
+    def _collect(self, service: _Service) -> None:
+        if self.config.dry_run:
+            return
+        try:
+            apply_in_order(self.compute, service.objects.after, self.config.owner_id, service.done)
+        except (errors.RunwayApiError, StaleObservation) as exc:
+            service.failed = True
+            self._fail(service, exc, f"removing objects of {service.ref}")
+
+    def _each(self, items: list[_Service], work: Callable[[_Service], None]) -> None:
+        """Run `work` on every item, bounded by the pool. Each catches its service's API failures; what escapes (a
+        configuration error, wrong for every service) stops the sweep once all have finished."""
+        for future in [self.pool.submit(work, item) for item in items]:
+            future.result()
+
+    def _fail(self, service: _Service, exc: Exception, what: str, **fields: Any) -> None:
+        self.result.failed(self.log, service.key, exc, what, **fields)
+
+    # -- report --------------------------------------------------------------------------------------------------
+
+    def _report_one(self, service: _Service, committed: Committed) -> None:
+        """Log the service's outcome and bring its route status in line; a finding already on the service is
+        logged again only once its record is older than `RUNWAY_REPEAT_FINDINGS`."""
+        outcome = _outcome(service, committed.results.get(service.ref), committed.change)
+        with contextlib.suppress(errors.RunwayApiError):  # else the holder (a project not observed) is its path
+            outcome = named(outcome, self.compute, self.config.owner_id)
+        service.outcome = outcome
+        config = self.config
+        try:
+            self.result.decisions.append(
+                report_route(
+                    outcome,
+                    service.key,
+                    service.copies,
+                    config,
+                    self.log,
+                    self.run,
+                    repeat_after=config.repeat_findings,
+                )
+            )
+        except errors.RunwayApiError as exc:
+            self._fail(service, exc, f"route status of {service.ref}")
 
 
 def _check(services: list[_Service], results: dict[ServiceRef, RuleResult] | Any) -> list[tuple[_Service, RuleResult]]:
@@ -229,24 +317,6 @@ def _makes(service: _Service) -> bool:
     return service.claim is not None and service.claim.route is not None and bool(service.objects.before)
 
 
-# --- apply ----------------------------------------------------------------------------------------------------------
-
-
-def _make(service: _Service, compute: ComputeClients, config: Config, log: DecisionLog, result: SweepResult) -> None:
-    if config.dry_run:
-        return
-    try:
-        apply_in_order(compute, service.objects.before, config.owner_id, service.done)
-    except AdoptionRefused as refused:
-        undo_creations(compute, service.done, config.owner_id)
-        service.done.clear()
-        service.objects = ObjectsPlan(squatters=(f"{refused.change.name} ({refused.holder})",))
-        service.claim = None
-    except (errors.RunwayApiError, StaleObservation) as exc:
-        service.failed = True
-        _failed(result, log, service.key, exc, f"objects of {service.ref}")
-
-
 def _after_commit(service: _Service, rule: RuleResult, compute: ComputeClients, config: Config) -> None:
     if rule.refused and service.checked is not None and service.checked.state == RuleState.ADDED:
         if not config.dry_run:
@@ -257,53 +327,6 @@ def _after_commit(service: _Service, rule: RuleResult, compute: ComputeClients, 
 
 def _refused(service: _Service) -> bool:
     return service.checked is not None and service.checked.refused
-
-
-def _collect(service: _Service, compute: ComputeClients, config: Config, log: DecisionLog, result: SweepResult) -> None:
-    if config.dry_run:
-        return
-    try:
-        apply_in_order(compute, service.objects.after, config.owner_id, service.done)
-    except (errors.RunwayApiError, StaleObservation) as exc:
-        service.failed = True
-        _failed(result, log, service.key, exc, f"removing objects of {service.ref}")
-
-
-def _each(pool: concurrent.futures.ThreadPoolExecutor, items: list[_Service], work: Callable[[_Service], None]) -> None:
-    """Run `work` on every item, bounded by the pool. Each catches its service's API failures; what escapes (a
-    configuration error, wrong for every service) stops the sweep once all have finished."""
-    for future in [pool.submit(work, item) for item in items]:
-        future.result()
-
-
-def _report_one(
-    service: _Service,
-    outcome: RouteOutcome,
-    config: Config,
-    log: DecisionLog,
-    run: run_v2.ServicesClient,
-    result: SweepResult,
-) -> None:
-    """Log the service's outcome and bring its route status in line; a finding already on the service is
-    logged again only once its record is older than `RUNWAY_REPEAT_FINDINGS`."""
-    try:
-        result.decisions.append(
-            report_route(outcome, service.key, service.copies, config, log, run, repeat_after=config.repeat_findings)
-        )
-    except errors.RunwayApiError as exc:
-        _failed(result, log, service.key, exc, f"route status of {service.ref}")
-
-
-def _failed(result: SweepResult, log: DecisionLog, key: ServiceKey | str, exc: Exception, what: str) -> None:
-    temporary = bool(getattr(exc, "temporary", True))
-    name = key.name if isinstance(key, ServiceKey) else key
-    result.failures.append({"service": name, "error": str(exc), "retryable": temporary})
-    result.decisions.append(
-        log.decide(Action.API_ERROR, service=key, reason=str(exc), retryable=temporary, message=f"{what}: {exc}")
-    )
-
-
-# --- report -----------------------------------------------------------------------------------------------------------
 
 
 def _outcome(service: _Service, rule: RuleResult | None, map_change: Change | None) -> RouteOutcome:
@@ -321,55 +344,3 @@ def _outcome(service: _Service, rule: RuleResult | None, map_change: Change | No
         squatters=service.objects.squatters,
         removed_paths=rule.paths if rule is not None and rule.state == RuleState.REMOVED else (),
     )
-
-
-def _report(
-    result: SweepResult, observed: Observed, config: Config, log: DecisionLog, published: set[ServiceRef]
-) -> None:
-    """Budgets over the warning line, then the sweep's snapshot (posture and budgets), as decisions."""
-    budgets = result.budgets()
-    for name, budget in budgets.items():
-        if budget["fraction"] > WARN_FRACTION:
-            result.decisions.append(
-                log.decide(
-                    Action.BUDGET_WARNING,
-                    budget=name,
-                    used=budget["used"],
-                    limit=budget["limit"],
-                    fraction=budget["fraction"],
-                    where=budget["where"],
-                    message=f"URL map {config.url_map}: {name} at {budget['fraction']:.0%} of Google's limit",
-                )
-            )
-    result.posture = _posture(result, observed, config, published)
-    log.decide(
-        Action.SWEEP_SUMMARY,
-        posture=result.posture,
-        budgets=budgets,
-        services=len(result.services),
-        failures=len(result.failures),
-        message=f"swept {len(result.services)} services: {len(result.failures)} failed",
-    )
-
-
-def _posture(
-    result: SweepResult, observed: Observed, config: Config, published: set[ServiceRef]
-) -> dict[str, dict[str, int]]:
-    """Per project swept, how many service copies are private, published, exempt (open by exemption) and open to
-    all."""
-    remediated = {d["service"] for d in result.decisions if d["action"] == Action.INGRESS_REMEDIATED}
-    empty = {"private": 0, "published": 0, "exempt": 0, "open": 0}
-    # Every project swept has its line, services or not.
-    posture = {project: dict(empty) for project in sorted(result.projects)}
-    for facts in observed.services:
-        counts = posture.setdefault(facts.key.project, dict(empty))
-        is_open = facts.ingress in (ALL, UNSPECIFIED) and not (facts.key.name in remediated and not config.dry_run)
-        if facts.key.ref in published:
-            counts["published"] += 1
-        elif is_open and config.is_exempt(facts.key):
-            counts["exempt"] += 1
-        elif is_open:
-            counts["open"] += 1
-        else:
-            counts["private"] += 1
-    return posture

@@ -11,8 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Action, Change, ServiceFacts
-from .plan_limits import Usage
+from .config import Config
+from .decision_log import DecisionLog
+from .errors import RunwayApiError
+from .model import Action, Change, ServiceFacts, ServiceKey, ServiceRef
+from .plan_ingress import ALL, UNSPECIFIED
+from .plan_limits import WARN_FRACTION, Usage
 
 # Decisions a person must look at: what `reconcile` exits 1 for. A finding already recorded on the service is
 # logged as `route_unchanged` with `finding` (docs/design.md §3): it is still open, so it still counts here.
@@ -28,13 +32,39 @@ FINDINGS = (
 @dataclass
 class SweepResult:
     services: list[ServiceFacts] = field(default_factory=list)
-    projects: list[str] = field(default_factory=list)  # every project swept, services or not
+    projects: list[str] = field(default_factory=list)  # every project swept, services or not (not one that failed)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)  # applied, or in a dry run planned
     applied: bool = False
-    failures: list[dict[str, Any]] = field(default_factory=list)  # {"service", "error", "retryable"}
+    # {"service", "error", "retryable"}; a project that could not be observed: "service" is `projects/P`, with "project"
+    failures: list[dict[str, Any]] = field(default_factory=list)
     usage: dict[str, Usage] = field(default_factory=dict)
     posture: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def failed(self, log: DecisionLog, key: ServiceKey | str, exc: Exception, what: str, **fields: Any) -> None:
+        """A service failed (its own `api_error`): it is held, the others go on."""
+        temporary = bool(getattr(exc, "temporary", True))
+        name = key.name if isinstance(key, ServiceKey) else key
+        self.failures.append({"service": name, "error": str(exc), "retryable": temporary})
+        self.decisions.append(
+            log.decide(
+                Action.API_ERROR, service=key, reason=str(exc), retryable=temporary, message=f"{what}: {exc}", **fields
+            )
+        )
+
+    def project_failed(self, log: DecisionLog, project: str, exc: RunwayApiError) -> None:
+        """A project could not be observed: its own failure, and nothing of it is touched by this sweep."""
+        name = f"projects/{project}"
+        self.failures.append({"service": name, "project": project, "error": str(exc), "retryable": exc.temporary})
+        self.decisions.append(
+            log.decide(
+                Action.API_ERROR,
+                service=name,
+                reason=str(exc),
+                retryable=exc.temporary,
+                message=f"project {project} not swept (its routes and objects left as they are): {exc}",
+            )
+        )
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(str(decision["action"]) for decision in self.decisions))
@@ -72,3 +102,53 @@ class SweepResult:
             "posture": self.posture,
             "budgets": self.budgets(),
         }
+
+    def report(
+        self, log: DecisionLog, config: Config, services: list[ServiceFacts], published: set[ServiceRef]
+    ) -> None:
+        """Budgets over the warning line, then the sweep's snapshot (posture and budgets), as decisions."""
+        budgets = self.budgets()
+        for name, budget in budgets.items():
+            if budget["fraction"] > WARN_FRACTION:
+                self.decisions.append(
+                    log.decide(
+                        Action.BUDGET_WARNING,
+                        budget=name,
+                        used=budget["used"],
+                        limit=budget["limit"],
+                        fraction=budget["fraction"],
+                        where=budget["where"],
+                        message=f"URL map {config.url_map}: {name} at {budget['fraction']:.0%} of Google's limit",
+                    )
+                )
+        self.posture = self._posture(config, services, published)
+        log.decide(
+            Action.SWEEP_SUMMARY,
+            posture=self.posture,
+            budgets=budgets,
+            services=len(self.services),
+            failures=len(self.failures),
+            message=f"swept {len(self.services)} services: {len(self.failures)} failed",
+        )
+
+    def _posture(
+        self, config: Config, services: list[ServiceFacts], published: set[ServiceRef]
+    ) -> dict[str, dict[str, int]]:
+        """Per project swept, how many service copies are private, published, exempt (open by exemption) and open
+        to all."""
+        remediated = {d["service"] for d in self.decisions if d["action"] == Action.INGRESS_REMEDIATED}
+        empty = {"private": 0, "published": 0, "exempt": 0, "open": 0}
+        # Every project swept has its line, services or not.
+        posture = {project: dict(empty) for project in sorted(self.projects)}
+        for facts in services:
+            counts = posture.setdefault(facts.key.project, dict(empty))
+            is_open = facts.ingress in (ALL, UNSPECIFIED) and not (facts.key.name in remediated and not config.dry_run)
+            if facts.key.ref in published:
+                counts["published"] += 1
+            elif is_open and config.is_exempt(facts.key):
+                counts["exempt"] += 1
+            elif is_open:
+                counts["open"] += 1
+            else:
+                counts["private"] += 1
+        return posture

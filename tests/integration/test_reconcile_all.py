@@ -8,6 +8,13 @@ import json
 
 import functions_framework
 import pytest
+import requests
+
+from emulator import EmulatorServer
+
+from .sweep_support import US, P, armor, deploy, lb
+
+__all__ = ["lb"]  # the fixture
 
 
 def post(monkeypatch: pytest.MonkeyPatch, method: str = "POST", **env: str) -> tuple[int, dict, list[dict]]:
@@ -35,3 +42,31 @@ def test_bad_configuration_is_a_500_naming_the_variable(monkeypatch: pytest.Monk
         ["RUNWAY_HOSTS"],
     )
     assert line["message"].startswith("runway is misconfigured: invalid runway configuration: RUNWAY_HOSTS:")
+
+
+def sweep_env(emulator: EmulatorServer, **env: str) -> dict[str, str]:
+    values = {
+        "RUNWAY_API_ENDPOINT": emulator.url,
+        "RUNWAY_PROJECT": P,
+        "RUNWAY_URL_MAP": "runway-lb",
+        "RUNWAY_REGIONS": US,
+        "RUNWAY_SECURITY_POLICY": "runway-edge",
+    }
+    return {**values, **env}
+
+
+def test_a_project_that_cannot_be_observed_is_a_500_listing_it(
+    lb: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    armor(lb, "team-a")
+    deploy(lb, "shop", {"public-route": "shop"}, project="team-a")
+    denied = {"policies": {"projects/team-c": {"bindings": []}}}  # the sweep may read nothing of team-c
+    requests.post(f"{lb.url}/_emulator/iam", json=denied, timeout=5).raise_for_status()
+
+    status, body, lines = post(monkeypatch, **sweep_env(lb, RUNWAY_SCOPE=f"{P},team-a,team-c"))
+    assert status == 500
+    [failure] = body["failures"]
+    assert (failure["service"], failure["project"], failure["retryable"]) == ("projects/team-c", "team-c", False)
+    assert body["projects"] == [P, "team-a"]
+    actions = [line["action"] for line in lines]
+    assert {"route_registered", "sweep_summary"} <= set(actions) and actions.count("api_error") == 1

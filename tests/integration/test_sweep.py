@@ -2,92 +2,24 @@
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from google.cloud import compute_v1, run_v2
+from google.cloud import compute_v1
 
-from devstack.bootstrap import create_load_balancer
 from emulator import EmulatorServer
 from shared import clients, errors
-from shared.api_compute import StaleObservation, get_url_map, list_backend_services, list_negs, owned
+from shared.api_compute import StaleObservation, list_backend_services, list_negs, owned
 from shared.apply_objects import apply_in_order
-from shared.config import Config, ConfigError
-from shared.decision_log import DecisionLog
-from shared.flow_routes import sync_service
-from shared.flow_sweep import sweep
-from shared.model import DesiredRoute, ServiceKey, ServiceRef
+from shared.config import ConfigError
+from shared.model import DesiredRoute, ServiceRef
 from shared.naming import backend_service_name, neg_name
 from shared.plan_objects import plan_objects
 
-P = "runway-demo"
-US, EU = "us-central1", "europe-west1"
+from .sweep_support import EU, US, P, config, deploy, lb, paths, run_sweep, sync
 
-
-@pytest.fixture
-def lb(emulator: EmulatorServer) -> Iterator[EmulatorServer]:
-    create_load_balancer(emulator.url, P)
-    yield emulator
-
-
-def config(emulator: EmulatorServer, **env: str) -> Config:
-    values = {
-        "RUNWAY_API_ENDPOINT": emulator.url,
-        "RUNWAY_PROJECT": P,
-        "RUNWAY_URL_MAP": "runway-lb",
-        "RUNWAY_REGIONS": US,
-        "RUNWAY_SECURITY_POLICY": "runway-edge",
-    }
-    return Config.from_env({**values, **env})
-
-
-def deploy(emulator: EmulatorServer, name: str, labels: dict[str, str], region: str = US) -> ServiceKey:
-    service = run_v2.Service(
-        labels=labels,
-        ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
-        invoker_iam_disabled=True,  # anyone may invoke it: its route is reachable
-        template=run_v2.RevisionTemplate(containers=[run_v2.Container(image="x")]),
-    )
-    clients.run_services(emulator.url).create_service(
-        parent=f"projects/{P}/locations/{region}", service_id=name, service=service
-    ).result()
-    return ServiceKey(P, region, name)
-
-
-def run_sweep(emulator: EmulatorServer, cfg: Config, **kwargs: Any) -> tuple[Any, list[dict[str, Any]]]:
-    out = io.StringIO()
-    result = sweep(
-        config=cfg,
-        log=DecisionLog(function="test", stream=out),
-        run=clients.run_services(emulator.url),
-        compute=clients.compute(emulator.url),
-        **kwargs,
-    )
-    return result, [json.loads(line) for line in out.getvalue().splitlines()]
-
-
-def sync(emulator: EmulatorServer, cfg: Config, key: ServiceKey) -> dict[str, Any]:
-    return sync_service(
-        key,
-        config=cfg,
-        log=DecisionLog(function="test", stream=io.StringIO()),
-        run=clients.run_services(emulator.url),
-        compute=clients.compute(emulator.url),
-    )
-
-
-def paths(emulator: EmulatorServer) -> dict[str, str]:
-    umap = get_url_map(clients.compute(emulator.url), P, "runway-lb")
-    return {
-        path: rule["service"].rsplit("/", 1)[1]
-        for matcher in umap.get("pathMatchers", [])
-        for rule in matcher.get("pathRules", [])
-        for path in rule["paths"]
-    }
+__all__ = ["lb"]  # the fixture
 
 
 def test_a_route_published_while_the_sweep_runs_survives_it(lb: EmulatorServer) -> None:
@@ -215,3 +147,6 @@ def test_an_in_use_failure_reported_by_the_operation_is_temporary(lb: EmulatorSe
         sync(lb, cfg, key)
     assert sync(lb, cfg, key)["action"] == "route_removed"
     assert owned(list_backend_services(clients.compute(lb.url), P), "runway") == []
+
+
+# --- the sweep's own corners ---------------------------------------------------------------------------------------
