@@ -33,7 +33,7 @@ from .api_compute import AdoptionRefused, StaleObservation, get_url_map
 from .apply_objects import apply_in_order, undo_creations
 from .apply_url_map import Committed, UrlMapWriter, writer_for
 from .clients import ComputeClients
-from .config import Config
+from .config import Config, ConfigError
 from .decision_log import DecisionLog
 from .flow_ingress import enforce_ingress
 from .flow_routes import map_settings, named
@@ -246,6 +246,13 @@ class _Routes:
         except (errors.RunwayApiError, StaleObservation) as exc:
             service.failed = True
             self._fail(service, exc, f"objects of {service.ref}")
+        except ConfigError as exc:
+            if "RUNWAY_SECURITY_POLICY" not in exc.variables:
+                raise
+            # The Cloud Armor policy is missing in this service's project (docs/decisions.md, "Organization mode"):
+            # this service is held, the others go on.
+            service.failed = True
+            self._fail(service, exc, f"objects of {service.ref}", variables=list(exc.variables))
 
     def _commit(self, services: list[_Service]) -> Committed:
         claims = [s.claim for s in services if s.claim is not None and not s.failed]

@@ -96,3 +96,29 @@ def test_a_project_that_cannot_be_observed_fails_alone_and_keeps_its_routes_and_
     # team-c lost nothing: its rule (above) and its objects.
     iam(lb, "team-c", None)
     assert objects(lb, "team-c") == ([backend_service_name("runway", "team-c", "kept")], [neg("team-c", "kept")])
+
+
+def test_a_project_without_the_cloud_armor_policy_holds_only_its_own_services(lb: EmulatorServer) -> None:
+    cfg = config(lb, RUNWAY_SCOPE=f"{P},team-a,team-b")
+    armor(lb, "team-a")  # team-b has no `runway-edge` policy yet
+    deploy(lb, "shop", {"public-route": "shop"}, project="team-a")
+    orphan = deploy(lb, "orphan", {"public-route": "true"}, project="team-a")
+    assert sync(lb, cfg, orphan)["action"] == "route_registered"
+    clients.run_services(lb.url).delete_service(name=orphan.name).result()
+    lost = deploy(lb, "lost", {"public-route": "lost"}, project="team-b")
+
+    result, lines = run_sweep(lb, cfg)
+
+    reason = "Cloud Armor policy 'runway-edge' does not exist in project team-b"
+    [failure] = result.failures
+    assert failure["service"] == lost.name and reason in failure["error"]
+    [error] = [line for line in lines if line["action"] == "api_error"]
+    assert (error["service"], error["variables"]) == (lost.name, ["RUNWAY_SECURITY_POLICY"])
+    assert reason in error["reason"]
+    assert routes(lb) == {"/shop": backend("team-a", "shop"), "/shop/*": backend("team-a", "shop")}
+    assert objects(lb, "team-a")[0] == [backend_service_name("runway", "team-a", "shop")]  # orphan collected
+    assert {line["action"] for line in lines} >= {"route_registered", "route_removed", "sweep_summary"}
+
+    armor(lb, "team-b")  # once infra makes it, the next sweep publishes the held service
+    again, _ = run_sweep(lb, cfg)
+    assert again.failures == [] and routes(lb)["/lost"] == backend("team-b", "lost")
