@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from .api_compute import AdoptionRefused, StaleObservation, get_url_map
 from .apply_objects import apply_in_order, undo_creations
-from .apply_url_map import Committed, UrlMapWriter, writer_for
+from .apply_url_map import Committed, UrlMapWriter
 from .clients import ComputeClients
 from .config import Config, ConfigError
 from .decision_log import DecisionLog
@@ -109,7 +109,9 @@ def sweep(
         for project, exc in sorted(observed.failed.items()):
             result.project_failed(log, project, exc)
         _ingress_pass(observed.services, config, log, run, result, pool, progress)
-        routes = _Routes(config, log, run, compute, pool, settings, result, writer_for(compute, settings))
+        # The sweep commits only through `commit_now`, with its own settings (`upkeep`): a writer of its own, never
+        # the process's shared one (`writer_for`), which an event handler in the same process may be using.
+        routes = _Routes(config, log, run, compute, pool, settings, result, UrlMapWriter(compute, settings))
         published = routes.every_route(observed)
     finally:
         pool.shutdown(wait=True)

@@ -12,7 +12,9 @@ from emulator import EmulatorServer
 from shared import clients, errors
 from shared.api_compute import StaleObservation, list_backend_services, list_negs, owned
 from shared.apply_objects import apply_in_order
+from shared.apply_url_map import writer_for
 from shared.config import ConfigError
+from shared.flow_routes import map_settings
 from shared.model import DesiredRoute, ServiceRef
 from shared.naming import backend_service_name, neg_name
 from shared.plan_objects import plan_objects
@@ -150,3 +152,13 @@ def test_an_in_use_failure_reported_by_the_operation_is_temporary(lb: EmulatorSe
 
 
 # --- the sweep's own corners ---------------------------------------------------------------------------------------
+
+
+def test_the_sweep_leaves_the_event_writer_of_its_process_alone(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    compute = clients.compute(lb.url)
+    events = writer_for(compute, map_settings(cfg, P))  # what sync_routes uses in this process
+    deploy(lb, "shared", {"public-route": "true"})
+    run_sweep(lb, cfg, compute=compute)
+    assert writer_for(compute, map_settings(cfg, P)) is events
+    assert events.settings.upkeep is False
