@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,6 +134,7 @@ def _ingress_pass(
     progress: Callable[[int, int], None] | None,
 ) -> None:
     done = 0
+    lock = threading.Lock()
 
     def one(facts: ServiceFacts) -> None:
         nonlocal done
@@ -140,9 +142,10 @@ def _ingress_pass(
             result.decisions.append(enforce_ingress(facts.key, client=run, config=config, log=log, facts=facts))
         except errors.RunwayApiError as exc:
             result.failed(log, facts.key, exc, f"ingress of {facts.key.service}")
-        done += 1
-        if progress is not None:
-            progress(done, len(services))
+        with lock:  # the count, and the caller's progress display, one thread at a time
+            done += 1
+            if progress is not None:
+                progress(done, len(services))
 
     list(pool.map(one, services))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -162,3 +163,16 @@ def test_the_sweep_leaves_the_event_writer_of_its_process_alone(lb: EmulatorServ
     run_sweep(lb, cfg, compute=compute)
     assert writer_for(compute, map_settings(cfg, P)) is events
     assert events.settings.upkeep is False
+
+
+def test_progress_counts_every_service_once_in_order(lb: EmulatorServer) -> None:
+    for index in range(24):
+        deploy(lb, f"svc-{index:02d}", {})
+    seen: list[int] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: a count without a lock shows it
+    try:
+        run_sweep(lb, config(lb), progress=lambda done, total: seen.append(done), concurrency=8)
+    finally:
+        sys.setswitchinterval(interval)
+    assert seen == list(range(1, 25))
