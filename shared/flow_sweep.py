@@ -11,7 +11,8 @@ existed), so the sweep re-derives everything from live state:
    by precedence before anything is made).
 4. Make each granted service's objects, concurrently and bounded. A service whose writes fail gets its own
    `api_error` and is held (keeps what it has); the others go on.
-5. One URL-map commit for every claim, and removal of the rules of services not published any more.
+5. One URL-map commit for every claim, and removal of the rules of services not published any more. When the map
+   names something not ready or gone, observe and plan once more; a second time is a temporary error.
 6. Remove what no rule needs (garbage collection), service by service.
 
 Killed at any point, the sweep loses nothing: objects made but not yet routed are found by the next one.
@@ -113,7 +114,7 @@ def sweep(
         # The sweep commits only through `commit_now`, with its own settings (`upkeep`): a writer of its own, never
         # the process's shared one (`writer_for`), which an event handler in the same process may be using.
         routes = _Routes(config, log, run, compute, pool, settings, result, UrlMapWriter(compute, settings))
-        published = routes.every_route(observed)
+        published = routes.every_route(observed, lambda: observe(config, run, compute, swept, regions, pool))
     finally:
         pool.shutdown(wait=True)
     result.applied = not config.dry_run and bool(result.changes)
@@ -166,9 +167,25 @@ class _Routes:
     result: SweepResult
     writer: UrlMapWriter
 
-    def every_route(self, observed: Observed) -> set[ServiceRef]:
-        """Every route. The services published."""
-        return self._routes(observed)
+    def every_route(self, observed: Observed, observe_again: Callable[[], Observed]) -> set[ServiceRef]:
+        """Every route; once more on a new observation when the commit finds the map naming something not ready
+        or gone (a concurrent event removed it, or is still making it). The services published."""
+        mark = len(self.result.failures)
+        try:
+            return self._routes(observed)
+        except StaleObservation:
+            del self.result.failures[mark:]  # each service is decided again, and fails again if it must
+        again = observe_again()
+        for project, exc in sorted(again.failed.items()):
+            self.result.project_failed(self.log, project, exc)
+        try:
+            return self._routes(again)
+        except StaleObservation as exc:
+            raise errors.TemporaryError(
+                f"the URL map still names something not ready or gone after observing again: {exc}",
+                method="compute.urlMaps.patch",
+                resource=f"projects/{self.settings.project}/global/urlMaps/{self.settings.url_map}",
+            ) from exc
 
     def _routes(self, observed: Observed) -> set[ServiceRef]:
         config, result = self.config, self.result
@@ -261,7 +278,12 @@ class _Routes:
 
     def _commit(self, services: list[_Service]) -> Committed:
         claims = [s.claim for s in services if s.claim is not None and not s.failed]
-        return self.writer.commit_now(claims, dry_run=self.config.dry_run)
+        try:
+            return self.writer.commit_now(claims, dry_run=self.config.dry_run)
+        except StaleObservation:
+            for service in services:  # made all the same: the next attempt finds and reuses them
+                self.result.changes += service.done
+            raise
 
     def _collect(self, service: _Service) -> None:
         if self.config.dry_run:

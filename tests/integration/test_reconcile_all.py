@@ -12,7 +12,7 @@ import requests
 
 from emulator import EmulatorServer
 
-from .sweep_support import US, P, armor, deploy, lb
+from .sweep_support import US, P, armor, deploy, faults, lb
 
 __all__ = ["lb"]  # the fixture
 
@@ -70,3 +70,15 @@ def test_a_project_that_cannot_be_observed_is_a_500_listing_it(
     assert body["projects"] == [P, "team-a"]
     actions = [line["action"] for line in lines]
     assert {"route_registered", "sweep_summary"} <= set(actions) and actions.count("api_error") == 1
+
+
+def test_a_map_that_stays_stale_is_a_retryable_api_error_and_a_500(
+    lb: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy(lb, "stuck", {"public-route": "true"})
+    faults(lb, {"method": "PATCH", "path": "/global/urlMaps/runway-lb$", "status": 400, "reason": "resourceNotReady"})
+    status, body, lines = post(monkeypatch, **sweep_env(lb))
+    assert (status, body["retryable"]) == (500, True)
+    assert body["error"].startswith("the URL map still names something not ready or gone after observing again")
+    [error] = [line for line in lines if line["action"] == "api_error"]
+    assert (error["severity"], error["retryable"], error["reason"]) == ("ERROR", True, body["error"])

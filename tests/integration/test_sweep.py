@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner
 from google.cloud import compute_v1
 
 from emulator import EmulatorServer
@@ -20,7 +21,7 @@ from shared.model import DesiredRoute, ServiceRef
 from shared.naming import backend_service_name, neg_name
 from shared.plan_objects import plan_objects
 
-from .sweep_support import EU, US, P, config, deploy, lb, paths, run_sweep, sync
+from .sweep_support import EU, US, P, config, deploy, faults, lb, paths, run_sweep, sync
 
 __all__ = ["lb"]  # the fixture
 
@@ -176,3 +177,44 @@ def test_progress_counts_every_service_once_in_order(lb: EmulatorServer) -> None
     finally:
         sys.setswitchinterval(interval)
     assert seen == list(range(1, 25))
+
+
+def test_a_map_naming_something_not_ready_is_observed_and_planned_again(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    deploy(lb, "retry", {"public-route": "true"})
+    not_ready = {"method": "PATCH", "path": "/global/urlMaps/runway-lb$", "status": 400, "reason": "resourceNotReady"}
+    faults(lb, {**not_ready, "count": 1})
+    result, lines = run_sweep(lb, cfg)
+    assert result.failures == []
+    assert paths(lb)["/retry"] == backend_service_name("runway", P, "retry")
+    [registered] = [line for line in lines if line["action"] == "route_registered"]
+    assert registered["service"].endswith("/retry")
+    assert [c.kind for c in result.changes].count("neg") == 1  # made once, reused by the second attempt
+
+
+def test_a_map_still_stale_after_observing_again_is_a_temporary_error(
+    lb: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(lb)
+    deploy(lb, "stuck", {"public-route": "true"})
+    faults(lb, {"method": "PATCH", "path": "/global/urlMaps/runway-lb$", "status": 400, "reason": "resourceNotReady"})
+    with pytest.raises(errors.TemporaryError, match="still names something not ready or gone") as raised:
+        run_sweep(lb, cfg)
+    assert raised.value.temporary and raised.value.method == "compute.urlMaps.patch"
+
+    # The CLI says so in one line, no traceback.
+    for name, value in {
+        "RUNWAY_API_ENDPOINT": lb.url,
+        "RUNWAY_PROJECT": P,
+        "RUNWAY_URL_MAP": "runway-lb",
+        "RUNWAY_REGIONS": US,
+        "RUNWAY_SECURITY_POLICY": "runway-edge",
+    }.items():
+        monkeypatch.setenv(name, value)
+    from cli.main import cli
+
+    outcome = CliRunner().invoke(cli, ["reconcile"])
+    assert (outcome.exit_code, type(outcome.exception)) == (1, SystemExit)  # a message, not an uncaught exception
+    assert outcome.output.startswith(
+        "Error: sweep failed: the URL map still names something not ready or gone after observing again:"
+    )
