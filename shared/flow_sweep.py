@@ -9,8 +9,9 @@ existed), so the sweep re-derives everything from live state:
 2. Ingress for every service, concurrently and bounded.
 3. Decide every route; check every claim against the URL map together (conflicts among claimants are settled
    by precedence before anything is made).
-4. Make each granted service's objects, concurrently and bounded. A service whose writes fail gets its own
-   `api_error` and is held (keeps what it has); the others go on.
+4. Read again the services whose rule would be added or changed, and leave out those whose labels no longer ask
+   for it (their event handles them); make each granted service's objects, concurrently and bounded. A service
+   whose writes fail gets its own `api_error` and is held (keeps what it has); the others go on.
 5. One URL-map commit for every claim, and removal of the rules of services not published any more. When the map
    names something not ready or gone, observe and plan once more; a second time is a temporary error.
 6. Remove what no rule needs (garbage collection), service by service.
@@ -41,7 +42,7 @@ from .flow_ingress import enforce_ingress
 from .flow_routes import map_settings, named
 from .flow_scope import projects_in_scope
 from .flow_status import report_route
-from .flow_sweep_observe import Observed, observe, still_wanted
+from .flow_sweep_observe import Observed, observe, same_route, still_wanted
 from .model import (
     Action,
     Change,
@@ -195,6 +196,7 @@ class _Routes:
         for service, checked in _check(services, plan_url_map(url_map, claims, self.settings).results):
             service.checked = checked
             _plan_objects(service, observed, config)
+        self._each([s for s in services if _publishes(s)], self._confirm)
         self._each([s for s in services if _makes(s)], self._make)
         committed = self._commit(services)
         result.usage = dict(committed.usage)
@@ -243,6 +245,12 @@ class _Routes:
             lambda s: self._read_again(s, lambda: not still_wanted(s.ref, observed.ours[s.ref], self.run, owner)),
         )
         return [s for s in services if not s.skipped]
+
+    def _confirm(self, service: _Service) -> None:
+        """Before making objects for a new or changed rule: the labels, read again, still ask for this route."""
+        self._read_again(
+            service, lambda: same_route(service.ref, service.decision, service.copies, self.run, self.config)
+        )
 
     def _read_again(self, service: _Service, still: Callable[[], bool]) -> None:
         try:
@@ -345,6 +353,16 @@ def _plan_objects(service: _Service, observed: Observed, config: Config) -> None
     service.objects = plan_objects(ref, route, backend, negs, owner_id=owner, security_policy=config.security_policy)
     if service.objects.squatters:
         service.claim = None
+
+
+def _publishes(service: _Service) -> bool:
+    """Its rule would be new or changed: the route goes up (or moves) only if the labels still ask for it."""
+    return (
+        service.claim is not None
+        and service.claim.route is not None
+        and service.checked is not None
+        and service.checked.state in (RuleState.ADDED, RuleState.CHANGED)
+    )
 
 
 def _makes(service: _Service) -> bool:

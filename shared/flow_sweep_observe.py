@@ -24,10 +24,10 @@ from .api_compute import list_backend_services, list_negs
 from .api_run import list_services, read_service
 from .clients import ComputeClients
 from .config import Config
-from .model import Json, ServiceFacts, ServiceKey, ServiceRef
+from .model import Decision, Json, ServiceFacts, ServiceKey, ServiceRef
 from .naming import parse_marker
 from .plan_objects import neg_regions
-from .plan_route import installation_of, wants_publishing
+from .plan_route import decide_route, installation_of, wants_publishing
 
 if TYPE_CHECKING:
     from google.cloud import run_v2
@@ -138,3 +138,13 @@ def still_wanted(ref: ServiceRef, regions: Iterable[str], run: run_v2.ServicesCl
         if facts and installation_of(facts.labels) == owner and wants_publishing(facts.labels):
             return True
     return False
+
+
+def same_route(
+    ref: ServiceRef, decision: Decision, copies: Iterable[ServiceFacts], run: run_v2.ServicesClient, config: Config
+) -> bool:
+    """Before publishing a new or changed route, read the service's copies again: whether their labels still ask
+    for exactly this route (one may have been relabeled or unlabeled since the listing; its event handles it)."""
+    live = [reread(run, facts.key) for facts in copies]
+    mine = [facts for facts in live if facts is not None and installation_of(facts.labels) == config.owner_id]
+    return decide_route(ref, mine, config.hosts) == decision

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -21,7 +22,7 @@ from shared.model import DesiredRoute, ServiceRef
 from shared.naming import backend_service_name, neg_name
 from shared.plan_objects import plan_objects
 
-from .sweep_support import EU, US, P, config, deploy, faults, lb, paths, run_sweep, sync
+from .sweep_support import EU, US, P, calls, config, deploy, faults, lb, mark, paths, relabel, run_sweep, sync
 
 __all__ = ["lb"]  # the fixture
 
@@ -154,6 +155,57 @@ def test_an_in_use_failure_reported_by_the_operation_is_temporary(lb: EmulatorSe
 
 
 # --- the sweep's own corners ---------------------------------------------------------------------------------------
+
+
+def service_reads(emulator: EmulatorServer, since: int) -> list[str]:
+    """The services read one by one (`run.services.get`) since the mark: what the sweep reads again."""
+    return sorted(
+        call["path"].rsplit("/", 1)[1]
+        for call in calls(emulator, since)
+        if call["method"] == "GET" and re.fullmatch(r"/v2/projects/[^/]+/locations/[^/]+/services/[^/:]+", call["path"])
+    )
+
+
+def test_a_label_changed_after_the_listing_is_not_published_by_the_sweep(lb: EmulatorServer) -> None:
+    cfg = config(lb)
+    assert sync(lb, cfg, deploy(lb, "steady", {"public-route": "true"}))["action"] == "route_registered"
+    moved = deploy(lb, "moved", {"public-route": "true"})
+    assert sync(lb, cfg, moved)["action"] == "route_registered"
+    relabel(lb, moved, {"public-route": "elsewhere"})  # listed asking for /elsewhere: its rule would change
+    flipped = deploy(lb, "flipped", {"public-route": "true"})  # listed asking for /flipped: its rule would be added
+    changed: list[str] = []
+
+    def meanwhile(done: int, total: int) -> None:
+        if not changed:  # after the listing, before any object is made: two deployers change their minds
+            relabel(lb, flipped, {})
+            relabel(lb, moved, {"public-route": "third"})
+            changed.append("yes")
+
+    since = mark(lb)
+    result, lines = run_sweep(lb, cfg, progress=meanwhile)
+    assert changed and result.failures == []
+    # Neither new route is made (their events handle them): the old rules stay, nothing is made for them.
+    assert paths(lb) == {
+        "/steady": backend_service_name("runway", P, "steady"),
+        "/steady/*": backend_service_name("runway", P, "steady"),
+        "/moved": backend_service_name("runway", P, "moved"),
+        "/moved/*": backend_service_name("runway", P, "moved"),
+    }
+    assert backend_service_name("runway", P, "flipped") not in {
+        b["name"] for b in list_backend_services(clients.compute(lb.url), P)
+    }
+    routed = {line["service"].rsplit("/", 1)[1] for line in lines if line["action"].startswith("route_")}
+    assert routed == {"steady"}
+    # One read again per copy of a service whose rule would be new or changed; none for the unchanged one.
+    assert service_reads(lb, since) == ["flipped", "moved"]
+
+    # `moved` now asks for /third, confirmed by its read: the next sweep moves it, the one after reads nothing.
+    run_sweep(lb, cfg)
+    assert paths(lb)["/third"] == backend_service_name("runway", P, "moved")
+    since = mark(lb)
+    converged, _ = run_sweep(lb, cfg)
+    assert converged.changes == []
+    assert service_reads(lb, since) == []
 
 
 def test_the_sweep_leaves_the_event_writer_of_its_process_alone(lb: EmulatorServer) -> None:
