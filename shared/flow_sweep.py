@@ -168,9 +168,9 @@ class _Routes:
     result: SweepResult
     writer: UrlMapWriter
 
-    def every_route(self, observed: Observed, observe_again: Callable[[], Observed]) -> set[ServiceRef]:
+    def every_route(self, observed: Observed, observe_again: Callable[[], Observed]) -> set[ServiceKey]:
         """Every route; once more on a new observation when the commit finds the map naming something not ready
-        or gone (a concurrent event removed it, or is still making it). The services published."""
+        or gone (a concurrent event removed it, or is still making it). The service copies published."""
         mark = len(self.result.failures)
         try:
             return self._routes(observed)
@@ -188,7 +188,7 @@ class _Routes:
                 resource=f"projects/{self.settings.project}/global/urlMaps/{self.settings.url_map}",
             ) from exc
 
-    def _routes(self, observed: Observed) -> set[ServiceRef]:
+    def _routes(self, observed: Observed) -> set[ServiceKey]:
         config, result = self.config, self.result
         services = self._decide(observed)
         url_map = get_url_map(self.compute, self.settings.project, self.settings.url_map)
@@ -211,9 +211,10 @@ class _Routes:
         reported = [s for s in services if not s.failed and not s.skipped]
         self._each(reported, lambda s: self._report_one(s, committed))
         return {
-            s.ref
+            ServiceKey(s.ref.project, region, s.ref.service)
             for s in reported
             if isinstance(s.decision, DesiredRoute) and s.outcome is not None and s.outcome.action in _PUBLISHED
+            for region in s.decision.regions  # only the copies the route serves
         }
 
     # -- decide --------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from .config import Config
 from .decision_log import DecisionLog
 from .errors import RunwayApiError
-from .model import Action, Change, ServiceFacts, ServiceKey, ServiceRef
+from .model import Action, Change, ServiceFacts, ServiceKey
 from .plan_ingress import ALL, UNSPECIFIED
 from .plan_limits import WARN_FRACTION, Usage
 
@@ -104,7 +104,7 @@ class SweepResult:
         }
 
     def report(
-        self, log: DecisionLog, config: Config, services: list[ServiceFacts], published: set[ServiceRef]
+        self, log: DecisionLog, config: Config, services: list[ServiceFacts], published: set[ServiceKey]
     ) -> None:
         """Budgets over the warning line, then the sweep's snapshot (posture and budgets), as decisions."""
         budgets = self.budgets()
@@ -132,10 +132,10 @@ class SweepResult:
         )
 
     def _posture(
-        self, config: Config, services: list[ServiceFacts], published: set[ServiceRef]
+        self, config: Config, services: list[ServiceFacts], published: set[ServiceKey]
     ) -> dict[str, dict[str, int]]:
-        """Per project swept, how many service copies are private, published, exempt (open by exemption) and open
-        to all."""
+        """Per project swept, how many service copies are open to all (`exempt` by exemption, else `open`: whatever
+        their route), else `published` (a copy in a region its route serves), else `private`."""
         remediated = {d["service"] for d in self.decisions if d["action"] == Action.INGRESS_REMEDIATED}
         empty = {"private": 0, "published": 0, "exempt": 0, "open": 0}
         # Every project swept has its line, services or not.
@@ -143,12 +143,12 @@ class SweepResult:
         for facts in services:
             counts = posture.setdefault(facts.key.project, dict(empty))
             is_open = facts.ingress in (ALL, UNSPECIFIED) and not (facts.key.name in remediated and not config.dry_run)
-            if facts.key.ref in published:
-                counts["published"] += 1
-            elif is_open and config.is_exempt(facts.key):
+            if is_open and config.is_exempt(facts.key):
                 counts["exempt"] += 1
             elif is_open:
                 counts["open"] += 1
+            elif facts.key in published:
+                counts["published"] += 1
             else:
                 counts["private"] += 1
         return posture

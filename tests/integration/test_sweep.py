@@ -208,6 +208,20 @@ def test_a_label_changed_after_the_listing_is_not_published_by_the_sweep(lb: Emu
     assert service_reads(lb, since) == []
 
 
+def test_posture_counts_open_copies_as_open_and_published_only_where_the_route_serves(lb: EmulatorServer) -> None:
+    cfg = config(lb, RUNWAY_REGIONS=f"{US},{EU}", RUNWAY_EXEMPT=f"{P}/{US}/front-door")
+    # Published and exempt, so still open to all: open first, whatever its route.
+    deploy(lb, "front-door", {"public-route": "true"}, ingress="INGRESS_TRAFFIC_ALL")
+    # Published from us-central1 only: its unlabeled copy in europe-west1 is not on the load balancer.
+    deploy(lb, "multi", {"public-route": "true"}, US)
+    deploy(lb, "multi", {}, EU)
+    result, lines = run_sweep(lb, cfg)
+    assert {"/front-door", "/multi"} <= set(paths(lb))
+    assert result.posture[P] == {"private": 1, "published": 1, "exempt": 1, "open": 0}
+    [summary] = [line for line in lines if line["action"] == "sweep_summary"]
+    assert summary["posture"] == result.posture
+
+
 def test_the_sweep_leaves_the_event_writer_of_its_process_alone(lb: EmulatorServer) -> None:
     cfg = config(lb)
     compute = clients.compute(lb.url)
