@@ -27,6 +27,7 @@ from typing import Any
 from cli.explain_model import FAIL, PASS, SKIP, Check
 from shared.config import Config
 from shared.methods import EVENT_TYPE, METHODS_BY_FUNCTION, SERVICE_NAME
+from shared.naming import last_segment
 from shared.permissions import FUNCTIONS, SCOPE
 from shared.plan_limits import WARN_FRACTION, Limits, usage
 
@@ -202,7 +203,7 @@ def points_at(trigger: Mapping[str, Any], target: str) -> bool:
     URL of an HTTP endpoint."""
     destination = trigger.get("destination") or {}
     run = (destination.get("cloudRun") or {}).get("service")
-    function = str(destination.get("cloudFunction") or "").rsplit("/", 1)[-1]
+    function = last_segment(str(destination.get("cloudFunction") or ""))
     uri = (destination.get("httpEndpoint") or {}).get("uri")
     return target in (run, function, uri)
 

@@ -26,6 +26,7 @@ from shared.naming import (
     service_backend_path,
 )
 from shared.plan_limits import Limits
+from shared.plan_objects import is_ours
 from shared.plan_paths import takes_from
 from shared.plan_url_map import MapSettings, plan_url_map
 
@@ -55,19 +56,19 @@ def backend_path(obs: Observation) -> str:
 
 
 def _ours(obj: Mapping[str, Any] | None, owner: str) -> tuple[bool, str]:
-    """(is it runway's, for this installation; what its marker says)."""
+    """(is it runway's, for this installation (`is_ours`); what its marker says)."""
     marker = parse_marker(obj.get("description")) if obj else None
     if marker is None:
         return False, "no runway marker (not made by runway)"
     if marker.owner != owner:
         return False, f"made by runway installation {marker.owner!r} for {marker.ref}"
-    return True, f"runway's ({marker.owner}) for {marker.ref}"
+    return is_ours(obj, owner), f"runway's ({marker.owner}) for {marker.ref}"
 
 
 def _skipped(obs: Observation, reason: str) -> list[Check]:
     owner = obs.config.owner_id
-    negs = [f"{r}: {n.get('name')}" for r, n in sorted(obs.negs.items()) if n is not None and _ours(n, owner)[0]]
-    backend = obs.backend if _ours(obs.backend, owner)[0] else None
+    negs = [f"{r}: {n.get('name')}" for r, n in sorted(obs.negs.items()) if n is not None and is_ours(n, owner)]
+    backend = obs.backend if is_ours(obs.backend, owner) else None
     rules = _rules_naming(obs, backend_path(obs)) if backend else []
     return [
         Check("neg", SKIP, reason, tuple(f"exists: {n}" for n in negs)),

@@ -12,7 +12,7 @@ from . import errors
 from .apply_status import now_utc, reachable, write_statuses
 from .config import Config
 from .decision_log import DecisionLog
-from .model import Action, RouteOutcome, ServiceFacts, ServiceKey
+from .model import FINDING_ACTIONS, ROUTED_ACTIONS, Action, RouteOutcome, ServiceFacts, ServiceKey
 from .plan_outcome import unreachable
 from .plan_route import wants_publishing
 from .plan_status import RouteStatus, already_reported, status_for, status_of, unreachable_reason
@@ -20,9 +20,6 @@ from .route_log import log_route_outcome
 
 if TYPE_CHECKING:
     from google.cloud import run_v2
-
-_PUBLISHED = (Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED)
-_FINDINGS = (Action.ROUTE_CONFLICT, Action.ROUTE_INVALID, Action.ROUTE_UNREACHABLE)
 
 
 def report_route(
@@ -44,7 +41,7 @@ def report_route(
     # the same service is neither, and carries no status (one it still has is removed).
     labeled = [c for c in copies if wants_publishing(c.labels)]
     blocked: set[ServiceKey] = set()
-    if outcome.action in _PUBLISHED and outcome.paths:
+    if outcome.action in ROUTED_ACTIONS and outcome.paths:
         recheck = recheck_access or outcome.action != Action.ROUTE_UNCHANGED
         access = {c.key: _reachable(run, c, recheck) for c in labeled}
         # A copy deleted since it was read has nothing to report: its delete event unpublishes it.
@@ -65,7 +62,7 @@ def report_route(
     record = log_route_outcome(log, service, outcome)
     if config.status and not config.dry_run:
         # A finding the sweep repeats gets a new time on the service, so it is repeated once per interval.
-        refresh = {c.key for c in labeled} if repeat_after is not None and outcome.action in _FINDINGS else set()
+        refresh = {c.key for c in labeled} if repeat_after is not None and outcome.action in FINDING_ACTIONS else set()
         write_statuses(run, copies, statuses.__getitem__, refresh=refresh)
     return record
 

@@ -44,7 +44,7 @@ from .flow_scope import projects_in_scope
 from .flow_status import report_route
 from .flow_sweep_observe import Observed, observe, same_route, still_wanted
 from .model import (
-    Action,
+    ROUTED_ACTIONS,
     Change,
     Claim,
     Decision,
@@ -70,7 +70,6 @@ if TYPE_CHECKING:
 
 CONCURRENCY = 8
 # On the load balancer after this sweep (unreachable: routed, but answered 403 until the owner allows it).
-_PUBLISHED = (Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED, Action.ROUTE_UNREACHABLE)
 
 
 @dataclass
@@ -213,7 +212,7 @@ class _Routes:
         return {
             ServiceKey(s.ref.project, region, s.ref.service)
             for s in reported
-            if isinstance(s.decision, DesiredRoute) and s.outcome is not None and s.outcome.action in _PUBLISHED
+            if isinstance(s.decision, DesiredRoute) and s.outcome is not None and s.outcome.action in ROUTED_ACTIONS
             for region in s.decision.regions  # only the copies the route serves
         }
 

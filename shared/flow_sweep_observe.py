@@ -25,7 +25,7 @@ from .api_run import list_services, read_service
 from .clients import ComputeClients
 from .config import Config
 from .model import Decision, Json, ServiceFacts, ServiceKey, ServiceRef
-from .naming import parse_marker
+from .naming import last_segment, parse_marker
 from .plan_objects import neg_regions
 from .plan_route import decide_route, installation_of, wants_publishing
 
@@ -107,7 +107,7 @@ def _observe_one(
             scope |= neg_regions(backend)
     observed.regions[project] = scope
     for neg in _unless_disabled(lambda: list_negs(compute, project, scope)):
-        region = str(neg.get("region", "")).rstrip("/").rsplit("/", 1)[-1]
+        region = last_segment(str(neg.get("region", "")))
         observed.negs[(project, region, str(neg.get("name", "")))] = neg
         marker = parse_marker(neg.get("description"))
         if marker and marker.owner == config.owner_id and marker.ref.project == project:

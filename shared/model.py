@@ -213,6 +213,14 @@ class Action(StrEnum):
     BUDGET_WARNING = "budget_warning"
 
 
+# The route decisions that leave the service routed (a route that is on the load balancer, whether or not anyone
+# may invoke it through it), and those a developer must fix (findings, WARNING).
+ROUTED_ACTIONS = frozenset(
+    {Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED, Action.ROUTE_UNREACHABLE}
+)
+FINDING_ACTIONS = frozenset({Action.ROUTE_CONFLICT, Action.ROUTE_INVALID, Action.ROUTE_UNREACHABLE})
+
+
 # --- changes ------------------------------------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from shared.model import Action, RouteOutcome, ServiceKey
+from shared.model import ROUTED_ACTIONS, Action, RouteOutcome, ServiceKey
 
 LABEL_STATUS = "runway-route"
 ANNOTATION_STATUS = "runway.dev/route-status"
@@ -37,9 +37,6 @@ class RouteState(StrEnum):
 
 
 FINDING_STATES = frozenset({RouteState.CONFLICT, RouteState.INVALID, RouteState.UNREACHABLE})
-_PUBLISHED_ACTIONS = frozenset(
-    {Action.ROUTE_REGISTERED, Action.ROUTE_UPDATED, Action.ROUTE_UNCHANGED, Action.ROUTE_UNREACHABLE}
-)
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ def status_for(outcome: RouteOutcome, key: ServiceKey, *, reachable: bool | None
         return RouteStatus(RouteState.CONFLICT, (), outcome.why, outcome.holder, outcome.regions, None, stamp)
     if outcome.action == Action.ROUTE_INVALID:
         return RouteStatus(RouteState.INVALID, (), outcome.reason or outcome.why, None, outcome.regions, None, stamp)
-    if outcome.action not in _PUBLISHED_ACTIONS or not outcome.paths:
+    if outcome.action not in ROUTED_ACTIONS or not outcome.paths:
         return None
     urls = tuple(f"https://{host}{path}" for host in outcome.hosts for path in outcome.paths)
     if reachable is False:

@@ -14,19 +14,13 @@ from typing import Any
 from .config import Config
 from .decision_log import DecisionLog
 from .errors import RunwayApiError
-from .model import Action, Change, ServiceFacts, ServiceKey
+from .model import FINDING_ACTIONS, Action, Change, ServiceFacts, ServiceKey
 from .plan_ingress import ALL, UNSPECIFIED
 from .plan_limits import WARN_FRACTION, Usage
 
 # Decisions a person must look at: what `reconcile` exits 1 for. A finding already recorded on the service is
 # logged as `route_unchanged` with `finding` (docs/design.md §3): it is still open, so it still counts here.
-FINDINGS = (
-    Action.ROUTE_CONFLICT,
-    Action.ROUTE_INVALID,
-    Action.ROUTE_UNREACHABLE,
-    Action.API_ERROR,
-    Action.BUDGET_WARNING,
-)
+FINDINGS = FINDING_ACTIONS | {Action.API_ERROR, Action.BUDGET_WARNING}
 
 
 @dataclass
